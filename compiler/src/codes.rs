@@ -1,0 +1,115 @@
+//! The catalog of diagnostic codes (DIAGNOSTICS.md): one place that knows each
+//! code's name, severity and one-line summary.
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The file does not compile.
+    Error,
+    /// The file compiles, but something is probably wrong.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! catalog {
+    ($($code:ident $sev:ident $summary:literal;)*) => {
+        /// A stable diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(#[doc = $summary] $code,)*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            /// The code as written: `E0102`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code),)* }
+            }
+
+            /// Whether the code is an error or a warning.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$code => Severity::$sev,)* }
+            }
+
+            /// A one-line summary of what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$code => $summary,)* }
+            }
+        }
+    };
+}
+
+catalog! {
+    E0001 Error "syntax error";
+    E0002 Error "unterminated string, prose block or template";
+    E0003 Error "malformed literal";
+    E0004 Error "the file has no `workflow` block";
+    E0005 Error "more than one `workflow` block";
+    E0101 Error "a name is declared twice";
+    E0102 Error "unknown node";
+    E0103 Error "unknown variable";
+    E0104 Error "unknown tool";
+    E0105 Error "unknown type";
+    E0106 Error "unknown model";
+    E0107 Error "unknown knowledge base";
+    E0108 Error "unknown builtin";
+    E0109 Error "a call names a parameter the tool does not have";
+    E0110 Error "a call leaves out a required parameter";
+    E0111 Error "unknown secret";
+    E0112 Error "no model for a step that needs one";
+    E0113 Error "unknown model provider";
+    E0201 Error "type mismatch";
+    E0202 Error "an optional value is used without `?.`, `??` or a `null` test";
+    E0203 Error "the type has no such field";
+    E0204 Error "a variable is read where it may be unset";
+    E0205 Error "a default value does not match its type";
+    E0206 Error "`result` used outside an action with a `call`";
+    E0207 Error "an operator is applied to operands it does not take";
+    E0208 Error "`extract` into something that is not a `var`";
+    E0209 Error "a template in text that is taken literally";
+    E0210 Error "a named type refers to itself";
+    E0301 Error "a cycle has no bounded edge";
+    E0302 Error "dead end: a node lacks the exit it needs";
+    E0303 Error "the `workflow` block has no `start`";
+    E0304 Error "ambiguous exits";
+    E0305 Error "an exit can never be taken";
+    E0306 Error "a `route` is not exhaustive and has no `else`";
+    E0307 Error "an `approval` lacks an exit it needs";
+    E0308 Error "a companion target is not an `action` or `say` without exits";
+    E0309 Error "a companion writes a variable another node writes";
+    E0310 Error "an exit this node kind does not take";
+    E0311 Error "a required field is missing";
+    E0312 Error "a field this block does not take, or given twice";
+    E0313 Error "a bound or count must be at least 1";
+    E0401 Error "a secret would reach a model or a person";
+    W0501 Warning "node not reachable from `start`";
+    W0502 Warning "an action's `call` has no `on error`";
+    W0503 Warning "declared but never used";
+    W0504 Warning "two conditions are nearly the same";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Code {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Code, ()> {
+        let upper = text.trim().to_ascii_uppercase();
+        Code::ALL.iter().copied().find(|code| code.as_str() == upper).ok_or(())
+    }
+}

@@ -1,0 +1,165 @@
+//! Rendering diagnostics: miette's graphical report for people and the JSON
+//! format of DIAGNOSTICS.md for machines. Both are pure string builders.
+
+use crate::diagnostic::Diagnostic;
+use crate::span::{LineIndex, Span};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde_json::{Value, json};
+use std::fmt;
+
+/// One file's source with its line index, as diagnostics are rendered against it.
+pub struct SourceFile<'a> {
+    /// The name shown to the user (the path as given on the command line).
+    pub name: &'a str,
+    /// The text.
+    pub text: &'a str,
+    /// Its line index.
+    pub lines: LineIndex,
+}
+
+impl<'a> SourceFile<'a> {
+    /// Indexes `text`.
+    pub fn new(name: &'a str, text: &'a str) -> SourceFile<'a> {
+        SourceFile {
+            name,
+            text,
+            lines: LineIndex::new(text),
+        }
+    }
+
+    fn position(&self, offset: u32) -> (u32, u32) {
+        let lc = self.lines.line_col(self.text, offset);
+        (lc.line, lc.column)
+    }
+
+    fn range_json(&self, span: Span) -> (u32, u32, u32, u32) {
+        let (line, column) = self.position(span.start);
+        let (end_line, end_column) = self.position(span.end);
+        (line, column, end_line, end_column)
+    }
+}
+
+/// A diagnostic bound to its source, as miette wants it.
+struct Report<'a> {
+    diagnostic: &'a Diagnostic,
+    source: NamedSource<String>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+fn source_span(span: Span) -> SourceSpan {
+    SourceSpan::new((span.start as usize).into(), span.len())
+}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity() {
+            crate::Severity::Error => miette::Severity::Error,
+            crate::Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let d = self.diagnostic;
+        let primary = LabeledSpan::new_primary_with_span(d.primary_label.clone(), source_span(d.span));
+        let secondary = d
+            .labels
+            .iter()
+            .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), source_span(l.span)));
+        Some(Box::new(std::iter::once(primary).chain(secondary)))
+    }
+}
+
+/// How the human report looks.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanStyle {
+    /// Use colour (only on a terminal).
+    pub color: bool,
+    /// Wrap at this width.
+    pub width: usize,
+}
+
+/// miette's graphical report of one diagnostic.
+pub fn human(file: &SourceFile<'_>, diagnostic: &Diagnostic, style: HumanStyle) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let report = Report {
+        diagnostic,
+        source: NamedSource::new(file.name, file.text.to_string()),
+    };
+    let mut out = String::new();
+    if handler.render_report(&mut out, &report).is_err() {
+        out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    }
+    out
+}
+
+/// One diagnostic as a JSON object of DIAGNOSTICS.md.
+pub fn json(file: &SourceFile<'_>, d: &Diagnostic) -> Value {
+    let (line, column, end_line, end_column) = file.range_json(d.span);
+    let labels: Vec<Value> = d
+        .labels
+        .iter()
+        .map(|l| {
+            let (line, column, end_line, end_column) = file.range_json(l.span);
+            json!({"message": l.message, "line": line, "column": column, "end_line": end_line, "end_column": end_column})
+        })
+        .collect();
+    let fix = d.fix.as_ref().map(|fix| {
+        let edits: Vec<Value> = fix
+            .edits
+            .iter()
+            .map(|e| {
+                let (line, column, end_line, end_column) = file.range_json(e.span);
+                json!({"line": line, "column": column, "end_line": end_line, "end_column": end_column, "text": e.text})
+            })
+            .collect();
+        json!({"message": fix.message, "edits": edits})
+    });
+    json!({
+        "code": d.code.as_str(),
+        "severity": d.severity().as_str(),
+        "message": d.message,
+        "file": file.name,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "labels": labels,
+        "help": d.help,
+        "fix": fix,
+    })
+}

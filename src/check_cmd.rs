@@ -1,0 +1,87 @@
+//! `flow check PATH... [--format human|json] [--deny-warnings]`.
+
+use crate::{EXIT_USAGE, Format, files};
+use flow_compiler::render::{self, HumanStyle, SourceFile};
+use flow_compiler::{Severity, compile};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Runs the command; returns the exit status.
+pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
+    let found = match files::collect(paths) {
+        Ok(found) if found.is_empty() => {
+            eprintln!("error: no `.flow` file found");
+            return EXIT_USAGE;
+        }
+        Ok(found) => found,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let style = HumanStyle {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        width: std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100),
+    };
+    let mut out = String::new();
+    let mut json_diagnostics = Vec::new();
+    let (mut errors, mut warnings) = (0usize, 0usize);
+    for path in &found {
+        let name = files::display(path);
+        let text = match files::read(path) {
+            Ok(text) => text,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        };
+        let output = compile(&text, &name);
+        let source = SourceFile::new(&name, &text);
+        for d in &output.diagnostics {
+            match d.severity() {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+            }
+            match format {
+                Format::Human => out.push_str(&render::human(&source, d, style)),
+                Format::Json => json_diagnostics.push(render::json(&source, d)),
+            }
+        }
+    }
+    match format {
+        Format::Human => out.push_str(&summary(found.len(), errors, warnings)),
+        Format::Json => {
+            let value = json!({"diagnostics": json_diagnostics, "errors": errors, "warnings": warnings});
+            out = serde_json::to_string_pretty(&value).unwrap_or_default();
+            out.push('\n');
+        }
+    }
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        1
+    } else {
+        0
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The last line of a human report.
+fn summary(files: usize, errors: usize, warnings: usize) -> String {
+    if errors == 0 && warnings == 0 {
+        format!("checked {}: no problems\n", plural(files, "file"))
+    } else {
+        format!(
+            "checked {}: {}, {}\n",
+            plural(files, "file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
+    }
+}

@@ -1,0 +1,55 @@
+//! Finding and reading `.flow` files.
+
+use std::path::{Path, PathBuf};
+
+/// Every `.flow` file named by `paths` (folders searched below, hidden folders
+/// skipped), sorted within each folder. An empty list means the current folder.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut out).map_err(|e| format!("cannot read the folder {}: {e}", path.display()))?;
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(format!("no such file or folder: {}", path.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.') && n.len() > 1);
+        if path.is_dir() {
+            if !hidden {
+                walk(&path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "flow") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads a source file, with a message naming it when that fails.
+pub fn read(path: &Path) -> Result<String, String> {
+    std::fs::read(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|e| format!("{} is not UTF-8 text: {e}", path.display())))
+}
+
+/// The path as the user gave it, for messages and the `file` field.
+pub fn display(path: &Path) -> String {
+    let text = path.display().to_string();
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}

@@ -1,0 +1,72 @@
+//! The `flow` command-line tool: a thin layer over the compiler crate.
+
+mod check_cmd;
+mod compile_cmd;
+mod files;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Conversation workflows as code.
+#[derive(Parser)]
+#[command(name = "flow", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output formats of `flow check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// miette's graphical report (colour on a terminal).
+    Human,
+    /// One JSON object on stdout.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check `.flow` files and folders; report every problem.
+    Check {
+        /// Files or folders (a folder means every `.flow` file below it). Default: the current folder.
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Compile one `.flow` file to its compiled graph (JSON).
+    Compile {
+        /// The `.flow` file.
+        file: PathBuf,
+        /// Write the graph here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Exit status 2: the command itself could not run.
+pub const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => check_cmd::run(&paths, format, deny_warnings),
+        Command::Compile { file, output } => compile_cmd::run(&file, output.as_deref()),
+    };
+    ExitCode::from(code)
+}
