@@ -1,0 +1,51 @@
+//! No input makes the compiler panic: every prefix (at character boundaries)
+//! of every example and test case compiles to diagnostics, never a crash.
+//! Long files are sampled with a stride to stay within CI's budget; every
+//! prefix of short files is tried.
+
+use std::path::{Path, PathBuf};
+
+fn sources() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "flow") {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["examples", "tests/cases", "fuzz/regressions"] {
+        if root.join(dir).is_dir() {
+            walk(&root.join(dir), &mut out);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_prefix_compiles_without_panicking() {
+    let mut compiled = 0usize;
+    for path in sources() {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+        // Every prefix of short files; about 1,500 evenly spread prefixes of long ones.
+        let stride = (boundaries.len() / 1500).max(1);
+        for (n, &end) in boundaries.iter().enumerate() {
+            if n % stride != 0 && end != text.len() {
+                continue;
+            }
+            let prefix = &text[..end];
+            let output = std::panic::catch_unwind(|| flow_compiler::compile(prefix, "prefix.flow"));
+            let output = output.unwrap_or_else(|_| panic!("{} panicked on its first {end} bytes", path.display()));
+            // A prefix either compiles to a graph or says why not.
+            assert!(output.graph.is_some() || output.errors() > 0, "{}: no graph and no error", path.display());
+            compiled += 1;
+        }
+    }
+    assert!(compiled > 10_000, "only {compiled} prefixes were tried");
+}
