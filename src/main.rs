@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod compile_cmd;
+mod explain_cmd;
 mod files;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +39,11 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Explain a diagnostic code (with a wrong and a right example); no code lists them all.
+    Explain {
+        /// A code such as E0301.
+        code: Option<String>,
+    },
     /// Compile one `.flow` file to its compiled graph (JSON).
     Compile {
         /// The `.flow` file.
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check_cmd::run(&paths, format, deny_warnings),
         Command::Compile { file, output } => compile_cmd::run(&file, output.as_deref()),
+        Command::Explain { code } => explain_cmd::run(code.as_deref()),
     };
     ExitCode::from(code)
 }

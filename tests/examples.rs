@@ -58,7 +58,10 @@ fn shipped_schema_is_generated_from_the_types() {
         std::fs::write(schema_path(), &generated).unwrap();
     }
     let shipped = std::fs::read_to_string(schema_path()).expect("schema file (run with UPDATE_SCHEMA=1 to write it)");
-    assert_eq!(shipped, generated, "schema/compiled_graph.schema.json is stale: run `UPDATE_SCHEMA=1 cargo test --test examples`");
+    assert_eq!(
+        shipped, generated,
+        "schema/compiled_graph.schema.json is stale: run `UPDATE_SCHEMA=1 cargo test --test examples`"
+    );
 }
 
 fn validator() -> jsonschema::Validator {
@@ -72,7 +75,10 @@ fn compiled_examples_validate_against_the_schema() {
     let validator = validator();
     for path in examples() {
         let (_, value) = compile(&path);
-        let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
     }
 }
@@ -86,15 +92,24 @@ fn schema_rejects_a_misspelt_or_missing_field() {
     let mut misspelt = value.clone();
     let start = misspelt.as_object_mut().unwrap().remove("start").unwrap();
     misspelt.as_object_mut().unwrap().insert("strat".into(), start);
-    assert!(!validator.is_valid(&misspelt), "a misspelt top-level field must be rejected");
+    assert!(
+        !validator.is_valid(&misspelt),
+        "a misspelt top-level field must be rejected"
+    );
 
     let mut node_field = value.clone();
     let node = node_field["nodes"][0].as_object_mut().unwrap();
     let exits = node.remove("exits").unwrap();
     node.insert("exit".into(), exits);
-    assert!(!validator.is_valid(&node_field), "a misspelt node field must be rejected");
+    assert!(
+        !validator.is_valid(&node_field),
+        "a misspelt node field must be rejected"
+    );
 
     let mut edge_missing = value.clone();
     edge_missing["edges"][0].as_object_mut().unwrap().remove("kind");
-    assert!(!validator.is_valid(&edge_missing), "an edge without `kind` must be rejected");
+    assert!(
+        !validator.is_valid(&edge_missing),
+        "an edge without `kind` must be rejected"
+    );
 }

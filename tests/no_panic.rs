@@ -43,7 +43,11 @@ fn every_prefix_compiles_without_panicking() {
             let output = std::panic::catch_unwind(|| flow_compiler::compile(prefix, "prefix.flow"));
             let output = output.unwrap_or_else(|_| panic!("{} panicked on its first {end} bytes", path.display()));
             // A prefix either compiles to a graph or says why not.
-            assert!(output.graph.is_some() || output.errors() > 0, "{}: no graph and no error", path.display());
+            assert!(
+                output.graph.is_some() || output.errors() > 0,
+                "{}: no graph and no error",
+                path.display()
+            );
             compiled += 1;
         }
     }

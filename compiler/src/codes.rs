@@ -46,6 +46,11 @@ macro_rules! catalog {
             pub fn summary(self) -> &'static str {
                 match self { $(Code::$code => $summary,)* }
             }
+
+            /// The long explanation (Markdown, with a wrong and a right example).
+            pub fn explanation(self) -> &'static str {
+                match self { $(Code::$code => include_str!(concat!("explain/", stringify!($code), ".md")),)* }
+            }
         }
     };
 }
@@ -97,6 +102,57 @@ catalog! {
     W0502 Warning "an action's `call` has no `on error`";
     W0503 Warning "declared but never used";
     W0504 Warning "two conditions are nearly the same";
+}
+
+/// The `flow` examples of an explanation: the one under `## Wrong` and the one under `## Right`.
+pub fn explanation_examples(markdown: &str) -> (Option<&str>, Option<&str>) {
+    let block_after = |heading: &str| {
+        let rest = &markdown[markdown.find(heading)? + heading.len()..];
+        let start = rest.find("```flow\n")? + "```flow\n".len();
+        let end = rest[start..].find("```")?;
+        Some(&rest[start..start + end])
+    };
+    (block_after("## Wrong"), block_after("## Right"))
+}
+
+/// The index of every code as Markdown (docs/diagnostics.md is this text).
+pub fn index_markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostic codes\n\nEvery problem `flow check` reports has a stable code. `flow explain CODE` prints the\nlong explanation of one, with a wrong and a right example; this page lists them all.\nIt is generated from `compiler/src/explain/*.md` (a test keeps it in sync).\n\n| code | severity | summary |\n|---|---|---|\n",
+    );
+    for code in Code::ALL {
+        let title = code
+            .explanation()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('#')
+            .trim();
+        let slug: String = title
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        out.push_str(&format!(
+            "| [{code}](#{slug}) | {} | {} |\n",
+            code.severity().as_str(),
+            code.summary()
+        ));
+    }
+    for code in Code::ALL {
+        out.push('\n');
+        let text = code.explanation().trim_end();
+        // Demote the explanation's headings one level under this page's title.
+        for line in text.lines() {
+            if line.starts_with('#') {
+                out.push('#');
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 impl std::fmt::Display for Code {
