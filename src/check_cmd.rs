@@ -1,7 +1,7 @@
 //! `flow check PATH... [--format human|json] [--deny-warnings]`.
 
 use crate::{EXIT_USAGE, Format, files};
-use flow_compiler::render::{self, HumanStyle, SourceFile};
+use flow_compiler::render::{self, SourceFile};
 use flow_compiler::{Severity, compile};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -20,13 +20,7 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let style = HumanStyle {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        width: std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(100),
-    };
+    let style = files::human_style(std::io::stdout().is_terminal());
     let mut out = String::new();
     let mut json_diagnostics = Vec::new();
     let (mut errors, mut warnings) = (0usize, 0usize);

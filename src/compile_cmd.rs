@@ -1,7 +1,7 @@
 //! `flow compile FILE [-o OUT]`.
 
 use crate::{EXIT_USAGE, files};
-use flow_compiler::render::{self, HumanStyle, SourceFile};
+use flow_compiler::render::{self, SourceFile};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
@@ -17,10 +17,7 @@ pub fn run(path: &Path, output: Option<&Path>) -> u8 {
     };
     let result = flow_compiler::compile(&text, &name);
     let source = SourceFile::new(&name, &text);
-    let style = HumanStyle {
-        color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        width: 100,
-    };
+    let style = files::human_style(std::io::stderr().is_terminal());
     for d in &result.diagnostics {
         eprint!("{}", render::human(&source, d, style));
     }

@@ -53,3 +53,15 @@ pub fn display(path: &Path) -> String {
     let text = path.display().to_string();
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
+
+/// The human report's style: colour only on a terminal (and never with
+/// `NO_COLOR`), wrapped at `$COLUMNS` or 100.
+pub fn human_style(on_terminal: bool) -> flow_compiler::render::HumanStyle {
+    flow_compiler::render::HumanStyle {
+        color: on_terminal && std::env::var_os("NO_COLOR").is_none(),
+        width: std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100),
+    }
+}

@@ -291,13 +291,7 @@ impl Checker<'_, '_> {
                 ty
             }
             None => {
-                let candidates = self
-                    .program
-                    .vars
-                    .iter()
-                    .filter(|(_, v)| v.role != VarRole::Secret)
-                    .map(|(n, _)| n.clone())
-                    .collect();
+                let candidates = self.var_names(|role| role != VarRole::Secret);
                 self.unknown(Code::E0103, "variable", name, candidates);
                 Ty::Error
             }
@@ -310,13 +304,7 @@ impl Checker<'_, '_> {
                 self.mention(Namespace::Variable, &name.name);
             }
             _ => {
-                let candidates = self
-                    .program
-                    .vars
-                    .iter()
-                    .filter(|(_, v)| v.role == VarRole::Secret)
-                    .map(|(n, _)| n.clone())
-                    .collect();
+                let candidates = self.var_names(|role| role == VarRole::Secret);
                 self.unknown(Code::E0111, "secret", name, candidates);
             }
         }

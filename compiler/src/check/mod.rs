@@ -188,6 +188,16 @@ impl<'a> Checker<'a, '_> {
         self.mentioned.insert((ns, name.to_string()));
     }
 
+    /// The names of the variables whose role passes `keep`, for suggestions.
+    pub(crate) fn var_names(&self, keep: impl Fn(VarRole) -> bool) -> Vec<String> {
+        self.program
+            .vars
+            .iter()
+            .filter(|(_, v)| keep(v.role))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
     /// Reports an unknown name with a did-you-mean suggestion and its fix.
     pub(crate) fn unknown(&mut self, code: Code, what: &str, name: &Ident, candidates: Vec<String>) {
         let best = crate::suggest::closest(&name.name, candidates.iter().map(String::as_str));

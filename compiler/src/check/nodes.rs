@@ -581,13 +581,7 @@ impl<'a> Checker<'a, '_> {
                 );
             }
             None => {
-                let candidates = self
-                    .program
-                    .vars
-                    .iter()
-                    .filter(|(_, v)| v.role == VarRole::Var)
-                    .map(|(n, _)| n.clone())
-                    .collect();
+                let candidates = self.var_names(|role| role == VarRole::Var);
                 self.unknown(Code::E0103, "variable", var, candidates);
             }
         }
@@ -650,13 +644,7 @@ impl<'a> Checker<'a, '_> {
                     self.expect(value, &ty, &scope, &format!("the value set to `{}`", var.name));
                 }
                 None => {
-                    let candidates = self
-                        .program
-                        .vars
-                        .iter()
-                        .filter(|(_, v)| v.role != VarRole::Secret)
-                        .map(|(n, _)| n.clone())
-                        .collect();
+                    let candidates = self.var_names(|role| role != VarRole::Secret);
                     self.unknown(Code::E0103, "variable", var, candidates);
                     self.infer(value, &scope);
                 }
