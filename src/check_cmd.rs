@@ -43,11 +43,13 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
             match format {
                 Format::Human => out.push_str(&render::human(&source, d, style)),
                 Format::Json => json_diagnostics.push(render::json(&source, d)),
+                Format::Github => out.push_str(&render::github(&source, d)),
             }
         }
     }
     match format {
         Format::Human => out.push_str(&summary(found.len(), errors, warnings)),
+        Format::Github => {}
         Format::Json => {
             let value = json!({"diagnostics": json_diagnostics, "errors": errors, "warnings": warnings});
             out = serde_json::to_string_pretty(&value).unwrap_or_default();

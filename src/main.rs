@@ -24,6 +24,8 @@ pub enum Format {
     Human,
     /// One JSON object on stdout.
     Json,
+    /// GitHub Actions annotations, one line per diagnostic.
+    Github,
 }
 
 #[derive(Subcommand)]

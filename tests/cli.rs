@@ -124,3 +124,24 @@ fn explain_prints_a_code_or_lists_them_all() {
     );
     assert_eq!(flow(&["explain", "E9999"], &dir).status.code(), Some(2));
 }
+
+#[test]
+fn github_format_prints_one_annotation_per_diagnostic() {
+    let dir = temp_dir("github");
+    std::fs::write(dir.join("bad.flow"), ERROR).unwrap();
+    let out = flow(&["check", "--format", "github", "bad.flow"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("::error file=bad.flow,line=10,col=6,endLine=10,endColumn=12,title=E0102::unknown node `goodby`%0Ahelp: did you mean `goodbye`?"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("::warning file=bad.flow,line=13,col=5,"),
+        "{}",
+        lines[1]
+    );
+}

@@ -163,3 +163,27 @@ pub fn json(file: &SourceFile<'_>, d: &Diagnostic) -> Value {
         "fix": fix,
     })
 }
+
+/// One GitHub Actions workflow command (`::error file=…,line=…::message`), so a
+/// CI run annotates the pull request's lines.
+pub fn github(file: &SourceFile<'_>, d: &Diagnostic) -> String {
+    fn data(text: &str) -> String {
+        text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    }
+    fn property(text: &str) -> String {
+        data(text).replace(':', "%3A").replace(',', "%2C")
+    }
+    let (line, column, end_line, end_column) = file.range_json(d.span);
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    format!(
+        "::{} file={},line={line},col={column},endLine={end_line},endColumn={end_column},title={}::{}\n",
+        d.severity().as_str(),
+        property(file.name),
+        d.code,
+        data(&message)
+    )
+}
