@@ -4,6 +4,7 @@ mod check_cmd;
 mod compile_cmd;
 mod explain_cmd;
 mod files;
+mod graph_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -28,6 +29,15 @@ pub enum Format {
     Github,
 }
 
+/// Diagram formats of `flow graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFormat {
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// A Graphviz digraph.
+    Dot,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check `.flow` files and folders; report every problem.
@@ -40,6 +50,14 @@ enum Command {
         /// Exit 1 on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+    },
+    /// Draw the compiled graph of a `.flow` file (or a compiled `.json` graph).
+    Graph {
+        /// The `.flow` file or compiled graph.
+        file: PathBuf,
+        /// Diagram format.
+        #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+        format: DiagramFormat,
     },
     /// Explain a diagnostic code (with a wrong and a right example); no code lists them all.
     Explain {
@@ -76,6 +94,7 @@ fn main() -> ExitCode {
         } => check_cmd::run(&paths, format, deny_warnings),
         Command::Compile { file, output } => compile_cmd::run(&file, output.as_deref()),
         Command::Explain { code } => explain_cmd::run(code.as_deref()),
+        Command::Graph { file, format } => graph_cmd::run(&file, format),
     };
     ExitCode::from(code)
 }

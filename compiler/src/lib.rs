@@ -29,6 +29,7 @@ pub mod ast;
 pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod diagram;
 pub mod emit;
 pub mod render;
 pub mod span;

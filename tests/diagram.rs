@@ -1,0 +1,92 @@
+//! `flow graph` draws exactly the compiled graph's edges: no more, no fewer.
+
+use flow_compiler::diagram;
+use std::path::Path;
+
+fn example_graphs() -> Vec<flow_graph::CompiledGraph> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "flow"))
+        .map(|p| {
+            flow_compiler::compile(&std::fs::read_to_string(p).unwrap(), "x.flow")
+                .graph
+                .expect("example compiles")
+        })
+        .collect()
+}
+
+/// (from, to) of every compiled edge, `None` for a global exit.
+fn compiled_edges(graph: &flow_graph::CompiledGraph) -> Vec<(String, String)> {
+    let mut edges: Vec<_> = graph
+        .edges
+        .iter()
+        .map(|e| (e.from.clone().unwrap_or_else(|| "<global>".into()), e.to.clone()))
+        .collect();
+    edges.sort();
+    edges
+}
+
+#[test]
+fn mermaid_draws_exactly_the_compiled_edges() {
+    for graph in example_graphs() {
+        let text = diagram::mermaid(&graph);
+        let mut drawn: Vec<(String, String)> = text
+            .lines()
+            .filter(|l| l.contains("-->|") || l.contains("-.->|"))
+            .map(|l| {
+                let parts: Vec<&str> = l.split_whitespace().collect();
+                let from = parts[0];
+                let to = *parts.last().unwrap();
+                let name = |id: &str| {
+                    if id == "g_global" {
+                        "<global>".to_string()
+                    } else {
+                        id.trim_start_matches("n_").to_string()
+                    }
+                };
+                (name(from), name(to))
+            })
+            .collect();
+        drawn.sort();
+        assert_eq!(drawn, compiled_edges(&graph), "{}", graph.workflow.name);
+        for node in &graph.nodes {
+            assert!(text.contains(&format!("n_{}", node.id())), "node {} missing", node.id());
+        }
+    }
+}
+
+#[test]
+fn dot_draws_exactly_the_compiled_edges_with_labels() {
+    for graph in example_graphs() {
+        let text = diagram::dot(&graph);
+        let mut drawn: Vec<(String, String)> = text
+            .lines()
+            .filter(|l| l.contains("\" -> \""))
+            .map(|l| {
+                let quoted: Vec<&str> = l.split('"').collect();
+                let from = quoted[1].to_string();
+                let to = quoted[3].to_string();
+                (
+                    if from.starts_with("global exits") {
+                        "<global>".into()
+                    } else {
+                        from
+                    },
+                    to,
+                )
+            })
+            .collect();
+        drawn.sort();
+        assert_eq!(drawn, compiled_edges(&graph), "{}", graph.workflow.name);
+        for edge in &graph.edges {
+            let label = diagram::edge_label(edge);
+            assert!(!label.is_empty());
+            if let Some(max) = edge.max_traversals {
+                assert!(label.contains(&format!("max {max}")));
+            }
+        }
+    }
+}
