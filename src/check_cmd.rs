@@ -23,6 +23,7 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
     let style = files::human_style(std::io::stdout().is_terminal());
     let mut out = String::new();
     let mut json_diagnostics = Vec::new();
+    let mut sarif_inputs: Vec<(String, String, Vec<flow_compiler::Diagnostic>)> = Vec::new();
     let (mut errors, mut warnings) = (0usize, 0usize);
     for path in &found {
         let name = files::display(path);
@@ -44,12 +45,24 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
                 Format::Human => out.push_str(&render::human(&source, d, style)),
                 Format::Json => json_diagnostics.push(render::json(&source, d)),
                 Format::Github => out.push_str(&render::github(&source, d)),
+                Format::Sarif => {}
             }
+        }
+        if format == Format::Sarif {
+            sarif_inputs.push((name.clone(), text.clone(), output.diagnostics));
         }
     }
     match format {
         Format::Human => out.push_str(&summary(found.len(), errors, warnings)),
         Format::Github => {}
+        Format::Sarif => {
+            let files: Vec<_> = sarif_inputs
+                .iter()
+                .map(|(name, text, diags)| (SourceFile::new(name, text), diags.clone()))
+                .collect();
+            out = serde_json::to_string_pretty(&render::sarif(&files)).unwrap_or_default();
+            out.push('\n');
+        }
         Format::Json => {
             let value = json!({"diagnostics": json_diagnostics, "errors": errors, "warnings": warnings});
             out = serde_json::to_string_pretty(&value).unwrap_or_default();

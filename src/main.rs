@@ -27,6 +27,8 @@ pub enum Format {
     Json,
     /// GitHub Actions annotations, one line per diagnostic.
     Github,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
 }
 
 /// Diagram formats of `flow graph`.

@@ -187,3 +187,90 @@ pub fn github(file: &SourceFile<'_>, d: &Diagnostic) -> String {
         data(&message)
     )
 }
+
+/// A SARIF 2.1.0 log of the diagnostics of several files: one rule per code
+/// of the catalog, one result per diagnostic (regions in Unicode code points).
+pub fn sarif(files: &[(SourceFile<'_>, Vec<Diagnostic>)]) -> Value {
+    let codes = crate::Code::ALL;
+    let rules: Vec<Value> = codes
+        .iter()
+        .map(|code| {
+            let explanation = code.explanation();
+            json!({
+                "id": code.as_str(),
+                "shortDescription": {"text": code.summary()},
+                "fullDescription": {"text": first_paragraph(explanation)},
+                "help": {"text": explanation, "markdown": explanation},
+                "defaultConfiguration": {"level": code.severity().as_str()},
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for (file, diagnostics) in files {
+        for d in diagnostics {
+            let rule_index = codes.iter().position(|c| *c == d.code).unwrap_or(0);
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            let related: Vec<Value> = d
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| json!({"id": i, "message": {"text": l.message}, "physicalLocation": location(file, l.span)}))
+                .collect();
+            let mut result = json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": rule_index,
+                "level": d.severity().as_str(),
+                "message": {"text": message},
+                "locations": [{"physicalLocation": location(file, d.span)}],
+                "relatedLocations": related,
+            });
+            if let Some(fix) = &d.fix {
+                let replacements: Vec<Value> = fix
+                    .edits
+                    .iter()
+                    .map(|e| json!({"deletedRegion": region(file, e.span), "insertedContent": {"text": e.text}}))
+                    .collect();
+                result["fixes"] = json!([{
+                    "description": {"text": fix.message},
+                    "artifactChanges": [{"artifactLocation": {"uri": file.name}, "replacements": replacements}],
+                }]);
+            }
+            results.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "flow",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+fn region(file: &SourceFile<'_>, span: Span) -> Value {
+    let (line, column, end_line, end_column) = file.range_json(span);
+    json!({"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column})
+}
+
+fn location(file: &SourceFile<'_>, span: Span) -> Value {
+    json!({"artifactLocation": {"uri": file.name}, "region": region(file, span)})
+}
+
+/// The first paragraph after the title of an explanation.
+fn first_paragraph(markdown: &str) -> &str {
+    markdown
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty() && !p.starts_with('#'))
+        .unwrap_or("")
+}

@@ -1,0 +1,60 @@
+//! `flow check --format sarif` is valid SARIF 2.1.0 (checked against the
+//! vendored OASIS schema), with one rule per code and regions on results.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn sarif_output_validates_against_the_sarif_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args([
+            "check",
+            "--format",
+            "sarif",
+            "tests/cases/E0102",
+            "tests/cases/E0301",
+            "tests/cases/W0503",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("run flow");
+    assert_eq!(out.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tests/data/sarif-2.1.0-rtm.5.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), flow_compiler::Code::ALL.len(), "one rule per code");
+    for rule in rules {
+        assert!(!rule["shortDescription"]["text"].as_str().unwrap().is_empty());
+        assert!(rule["help"]["text"].as_str().unwrap().contains("## Wrong"));
+    }
+    let results = run["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "E0102"));
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "W0503" && r["level"] == "warning")
+    );
+    for result in results {
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1);
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+    // A did-you-mean fix is carried as a SARIF fix.
+    assert!(
+        results
+            .iter()
+            .any(|r| r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"].is_string())
+    );
+}
