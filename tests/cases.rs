@@ -3,7 +3,7 @@
 //! The first line of each case says what the compiler must report:
 //! `# expect: E0102 W0503` (a multiset of codes) or `# expect: clean`.
 //! Each case also has an insta snapshot of the human report (no colour, fixed
-//! width) and of the JSON diagnostics; clean cases snapshot their graph.
+//! width), the JSON diagnostics and the GitHub annotations.
 
 use flow_compiler::render::{self, HumanStyle, SourceFile};
 use std::path::Path;
@@ -58,6 +58,7 @@ fn cases() {
         }
         let json: Vec<serde_json::Value> = output.diagnostics.iter().map(|d| render::json(&file, d)).collect();
         let json = serde_json::to_string_pretty(&json).expect("json");
-        insta::assert_snapshot!(format!("{human}\n--- json ---\n{json}\n"));
+        let github: String = output.diagnostics.iter().map(|d| render::github(&file, d)).collect();
+        insta::assert_snapshot!(format!("{human}\n--- json ---\n{json}\n--- github ---\n{github}"));
     });
 }
