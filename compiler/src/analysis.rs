@@ -356,6 +356,15 @@ fn check_approval(node: &Node, diags: &mut Diagnostics) {
 /// E0308 and E0309: what a companion target may be and write.
 fn check_companions(program: &Program<'_>, graph: &Graph<'_>, diags: &mut Diagnostics) {
     let mut reported: HashSet<usize> = HashSet::new();
+    // Who writes each variable (by `set` or `extract`), built once: (node, field span).
+    let mut writers: HashMap<&str, Vec<(usize, Span)>> = HashMap::new();
+    for (j, node) in program.nodes.iter().enumerate() {
+        for f in &node.body.fields {
+            if let FieldKind::Set(v, _) | FieldKind::Extract(v, _) = &f.kind {
+                writers.entry(v.name.as_str()).or_default().push((j, f.span));
+            }
+        }
+    }
     for e in graph.graph.edge_references().filter(|e| e.weight().is_also()) {
         let target = e.target().index();
         if Some(target) == graph.end {
@@ -397,15 +406,10 @@ fn check_companions(program: &Program<'_>, graph: &Graph<'_>, diags: &mut Diagno
         // E0309: a companion writes only variables no other node writes.
         for field in &node.body.fields {
             let FieldKind::Set(var, _) = &field.kind else { continue };
-            let other = program.nodes.iter().enumerate().find_map(|(j, other)| {
-                if j == target {
-                    return None;
-                }
-                other.body.fields.iter().find_map(|f| match &f.kind {
-                    FieldKind::Set(v, _) | FieldKind::Extract(v, _) if v.name == var.name => Some((other, f.span)),
-                    _ => None,
-                })
-            });
+            let other = writers
+                .get(var.name.as_str())
+                .and_then(|ws| ws.iter().find(|(j, _)| *j != target))
+                .map(|&(j, span)| (program.nodes[j], span));
             if let Some((other, span)) = other {
                 diags.push(
                     Diagnostic::new(

@@ -15,8 +15,61 @@ use std::sync::OnceLock;
 /// Deeper nesting than this is refused, so no input can exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
+/// The deepest nesting of brackets or prefix operators handed to the parser.
+/// Deeper input is refused before parsing, so no input can exhaust the stack
+/// of the recursive-descent parser (whatever thread it runs on).
+const MAX_NESTING: usize = 100;
+
+/// Where the source first nests deeper than [`MAX_NESTING`], if it does.
+fn too_deep(src: &str) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let (mut depth, mut prefix_run) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let word_start =
+            b.is_ascii_alphabetic() && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'));
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'-' if bytes.get(i + 1) != Some(&b'>') => prefix_run += 1,
+            b'n' if word_start
+                && src[i..].starts_with("not")
+                && !bytes
+                    .get(i + 3)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
+            {
+                prefix_run += 1;
+                i += 2;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => prefix_run = 0,
+        }
+        if depth > MAX_NESTING || prefix_run > MAX_NESTING {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Parses `src` and lowers it to a file, reporting syntax errors into `diags`.
 pub fn lower(src: &str, diags: &mut Diagnostics) -> File {
+    if let Some(at) = too_deep(src) {
+        diags.push(
+            Diagnostic::new(
+                Code::E0001,
+                Span::new(at, at + 1),
+                format!("nested more than {MAX_NESTING} levels deep"),
+            )
+            .primary("too deep")
+            .help("the file is not parsed: split deeply nested values into variables or named types"),
+        );
+        return File {
+            items: Vec::new(),
+            has_syntax_errors: true,
+        };
+    }
     let mut lowerer = Lowerer {
         src,
         diags,
