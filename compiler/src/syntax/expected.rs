@@ -42,6 +42,10 @@ pub fn explain(rule: Rule, text: &str, base: usize) -> Option<Failure> {
             }
         }
     }
+    // An unclosed bracket before the failure is the likeliest thing missing.
+    if let Some(closer) = unclosed_bracket(&text[..pos.min(text.len())]) {
+        words.insert(0, format!("`{closer}`"));
+    }
     let found = found_token(text, pos);
     let span = Span::new(base + pos, base + pos + found.len());
     let found_words = if found.is_empty() {
@@ -57,6 +61,43 @@ pub fn explain(rule: Rule, text: &str, base: usize) -> Option<Failure> {
         format!("expected {}, found {found_words}", join_or(&words))
     };
     Some(Failure { span, message })
+}
+
+/// The closer of the innermost bracket left open in `text` (strings and comments skipped).
+fn unclosed_bracket(text: &str) -> Option<char> {
+    let mut stack = Vec::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                // Skip to the end of the string on this line.
+                while let Some(s) = chars.next() {
+                    match s {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '#' => {
+                for s in chars.by_ref() {
+                    if s == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' => stack.push(')'),
+            '[' => stack.push(']'),
+            '{' => stack.push('}'),
+            ')' | ']' | '}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
 }
 
 fn leading_space(text: &str) -> usize {
