@@ -23,19 +23,27 @@ pub fn explain(rule: Rule, text: &str, base: usize) -> Option<Failure> {
     let result = FlowParser::parse(rule, text);
     set_error_detail(false);
     let error = result.err()?;
-    let pos = match error.location {
+    let mut pos = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // pest places its error at the furthest *rule* it tried, but a literal
+    // token (`{`, `:`) may have been tried further on: that is the real spot.
+    let attempts = error.parse_attempts();
+    let attempts_pos = attempts.as_ref().map_or(0, |a| a.max_position);
     let mut words: Vec<String> = Vec::new();
-    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+    // (Not inside an operator, though: a lookahead such as `-` before `>` reaches past it.)
+    let mid_operator = text[..attempts_pos.min(text.len())].ends_with(['-', '=', '<', '>', '!', '?', '.']);
+    if attempts_pos > pos && !mid_operator {
+        pos = attempts_pos;
+    } else if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
         for rule in positives {
             if let Some(word) = describe(*rule) {
                 push_unique(&mut words, word.to_string());
             }
         }
     }
-    if let Some(attempts) = error.parse_attempts() {
+    if let Some(attempts) = attempts.filter(|a| a.max_position == pos) {
         for token in attempts.expected_tokens() {
             if let Some(word) = describe_token(&token.to_string()) {
                 push_unique(&mut words, word);
