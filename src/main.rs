@@ -4,6 +4,7 @@ mod check_cmd;
 mod compile_cmd;
 mod explain_cmd;
 mod files;
+mod fmt_cmd;
 mod graph_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -74,6 +75,14 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Format `.flow` files in place (or check that they are).
+    Fmt {
+        /// Files or folders (a folder means every `.flow` file below it). Default: the current folder.
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that are not formatted and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Exit status 2: the command itself could not run.
@@ -97,6 +106,7 @@ fn main() -> ExitCode {
         Command::Compile { file, output } => compile_cmd::run(&file, output.as_deref()),
         Command::Explain { code } => explain_cmd::run(code.as_deref()),
         Command::Graph { file, format } => graph_cmd::run(&file, format),
+        Command::Fmt { paths, check } => fmt_cmd::run(&paths, check),
     };
     ExitCode::from(code)
 }

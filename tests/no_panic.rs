@@ -60,13 +60,28 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let header = "workflow w {\n  start a\n}\nvar x: any = 0\n";
     for n in [60, 99, 100, 101, 5_000] {
         let sources = [
-            format!("{header}action a {{\n  set x = {}\n  -> end\n}}\n", wrap("(", "1", ")", n)),
-            format!("{header}action a {{\n  set x = {}\n  -> end\n}}\n", wrap("[", "1", "]", n)),
-            format!("{header}action a {{\n  set x = {}\n  -> end\n}}\n", wrap("{ a: ", "1", " }", n)),
-            format!("{header}action a {{\n  if {}true -> end\n  -> end\n}}\n", "not ".repeat(n)),
+            format!(
+                "{header}action a {{\n  set x = {}\n  -> end\n}}\n",
+                wrap("(", "1", ")", n)
+            ),
+            format!(
+                "{header}action a {{\n  set x = {}\n  -> end\n}}\n",
+                wrap("[", "1", "]", n)
+            ),
+            format!(
+                "{header}action a {{\n  set x = {}\n  -> end\n}}\n",
+                wrap("{ a: ", "1", " }", n)
+            ),
+            format!(
+                "{header}action a {{\n  if {}true -> end\n  -> end\n}}\n",
+                "not ".repeat(n)
+            ),
             format!("{header}action a {{\n  set x = {}1\n  -> end\n}}\n", "- ".repeat(n)),
             format!("{header}var y: {}\n", wrap("[", "int", "]", n)),
-            format!("{header}say a {{\n  \"{{{{ {} }}}}\"\n  -> end\n}}\n", wrap("(", "x", ")", n)),
+            format!(
+                "{header}say a {{\n  \"{{{{ {} }}}}\"\n  -> end\n}}\n",
+                wrap("(", "x", ")", n)
+            ),
         ];
         for source in sources {
             let output = flow_compiler::compile(&source, "deep.flow");

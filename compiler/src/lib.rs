@@ -31,6 +31,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod diagram;
 pub mod emit;
+pub mod format;
 pub mod render;
 pub mod span;
 pub mod suggest;
