@@ -94,3 +94,19 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         }
     }
 }
+
+#[test]
+fn long_operator_and_field_chains_are_refused_not_overflowing() {
+    let header = "workflow w {\n  start a\n}\nvar x: any = 1\n";
+    for n in [10, 255, 300, 20_000] {
+        let sums = vec!["x"; n].join(" + ");
+        let dots = format!("x{}", ".y".repeat(n));
+        let coalesce = vec!["x"; n].join(" ?? ");
+        for expr in [sums, dots, coalesce] {
+            let source = format!("{header}action a {{\n  set x = {expr}\n  -> end\n}}\n");
+            let output = flow_compiler::compile(&source, "chain.flow");
+            let refused = output.diagnostics.iter().any(|d| d.code == flow_compiler::Code::E0001);
+            assert_eq!(refused, n > 256, "chain of {n}: {:?}", output.diagnostics.first());
+        }
+    }
+}

@@ -15,6 +15,10 @@ use std::sync::OnceLock;
 /// Deeper nesting than this is refused, so no input can exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
+/// Operators (or field accesses) one expression may chain: a chain nests the
+/// tree as deep as it is long, and every later pass walks the tree recursively.
+const MAX_CHAIN: usize = 256;
+
 /// The deepest nesting of brackets or prefix operators handed to the parser.
 /// Deeper input is refused before parsing, so no input can exhaust the stack
 /// of the recursive-descent parser (whatever thread it runs on).
@@ -774,6 +778,14 @@ impl<'s> Lowerer<'s> {
                 span,
             };
         }
+        let chain = pair
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::postfix_expr)
+            .count();
+        if chain > MAX_CHAIN {
+            return self.too_long(span);
+        }
         self.depth += 1;
         let offset = self.offset;
         let expr = pratt()
@@ -818,7 +830,28 @@ impl<'s> Lowerer<'s> {
         expr
     }
 
+    fn too_long(&mut self, span: Span) -> Expr {
+        self.syntax_error();
+        self.diags.push(
+            Diagnostic::new(
+                Code::E0001,
+                span,
+                format!("this expression chains more than {MAX_CHAIN} operators"),
+            )
+            .primary("too long")
+            .help("split it into several `set` lines or variables"),
+        );
+        Expr {
+            kind: ExprKind::Error,
+            span,
+        }
+    }
+
     fn postfix_expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        if pair.clone().into_inner().count() > MAX_CHAIN {
+            let span = self.span(&pair);
+            return self.too_long(span);
+        }
         let mut inner = pair.into_inner();
         let mut expr = self.primary(inner.next().expect("primary"));
         for post in inner {
