@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 /// Deeper nesting than this is refused, so no input can exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
-/// Operators (or field accesses) one expression may chain: a chain nests the
-/// tree as deep as it is long, and every later pass walks the tree recursively.
+/// Operators and field accesses one top-level expression may hold, brackets
+/// included: a chain nests the tree as deep as it is long, and every later
+/// pass walks the tree recursively, so this bounds the depth of every tree.
 const MAX_CHAIN: usize = 256;
 
 /// The deepest nesting of brackets or prefix operators handed to the parser.
@@ -80,6 +81,7 @@ pub fn lower(src: &str, diags: &mut Diagnostics) -> File {
         offset: 0,
         unterminated_prose: 0,
         depth: 0,
+        expr_ops: 0,
         has_syntax_errors: false,
     };
     let mut file = match FlowParser::parse(Rule::file, src) {
@@ -112,6 +114,8 @@ pub(super) struct Lowerer<'s> {
     /// How many unterminated prose blocks were reported so far.
     pub(super) unterminated_prose: usize,
     depth: usize,
+    /// Operators and accesses counted so far in the current top-level expression.
+    expr_ops: usize,
     has_syntax_errors: bool,
 }
 
@@ -778,12 +782,15 @@ impl<'s> Lowerer<'s> {
                 span,
             };
         }
-        let chain = pair
+        if self.depth == 0 {
+            self.expr_ops = 0;
+        }
+        self.expr_ops += pair
             .clone()
             .into_inner()
             .filter(|p| p.as_rule() != Rule::postfix_expr)
             .count();
-        if chain > MAX_CHAIN {
+        if self.expr_ops > MAX_CHAIN {
             return self.too_long(span);
         }
         self.depth += 1;
@@ -836,7 +843,7 @@ impl<'s> Lowerer<'s> {
             Diagnostic::new(
                 Code::E0001,
                 span,
-                format!("this expression chains more than {MAX_CHAIN} operators"),
+                format!("this expression holds more than {MAX_CHAIN} operators and field accesses"),
             )
             .primary("too long")
             .help("split it into several `set` lines or variables"),
@@ -848,7 +855,8 @@ impl<'s> Lowerer<'s> {
     }
 
     fn postfix_expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
-        if pair.clone().into_inner().count() > MAX_CHAIN {
+        self.expr_ops += pair.clone().into_inner().count().saturating_sub(1);
+        if self.expr_ops > MAX_CHAIN {
             let span = self.span(&pair);
             return self.too_long(span);
         }
