@@ -90,3 +90,18 @@ fn dot_draws_exactly_the_compiled_edges_with_labels() {
         }
     }
 }
+
+#[test]
+fn diagrams_of_the_examples_match_their_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "flow")) {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let graph = flow_compiler::compile(&std::fs::read_to_string(path).unwrap(), "x.flow")
+            .graph
+            .unwrap();
+        insta::assert_snapshot!(format!("mermaid_{name}"), diagram::mermaid(&graph));
+        insta::assert_snapshot!(format!("dot_{name}"), diagram::dot(&graph));
+    }
+}

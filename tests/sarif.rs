@@ -58,3 +58,25 @@ fn sarif_output_validates_against_the_sarif_schema() {
             .any(|r| r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"].is_string())
     );
 }
+
+#[test]
+fn sarif_of_the_test_cases_matches_its_snapshot() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args([
+            "check",
+            "--format",
+            "sarif",
+            "tests/cases/E0102",
+            "tests/cases/E0204",
+            "tests/cases/W0504",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("run flow");
+    let mut log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    // The rules repeat the explanations, which have snapshots of their own (docs/diagnostics.md).
+    log["runs"][0]["tool"]["driver"]["rules"] = serde_json::json!("<one rule per code>");
+    log["runs"][0]["tool"]["driver"]["version"] = serde_json::json!("<version>");
+    insta::assert_json_snapshot!(log);
+}
