@@ -1,6 +1,6 @@
 //! `flow check PATH... [--format human|json] [--deny-warnings]`.
 
-use crate::{EXIT_USAGE, Format, files};
+use crate::{Format, files};
 use flow_compiler::render::{self, SourceFile};
 use flow_compiler::{Severity, compile};
 use serde_json::json;
@@ -9,16 +9,9 @@ use std::path::PathBuf;
 
 /// Runs the command; returns the exit status.
 pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
-    let found = match files::collect(paths) {
-        Ok(found) if found.is_empty() => {
-            eprintln!("error: no `.flow` file found");
-            return EXIT_USAGE;
-        }
+    let found = match files::collect_or_report(paths) {
         Ok(found) => found,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
+        Err(status) => return status,
     };
     let style = files::human_style(std::io::stdout().is_terminal());
     let mut out = String::new();
@@ -26,13 +19,9 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
     let mut sarif_inputs: Vec<(String, String, Vec<flow_compiler::Diagnostic>)> = Vec::new();
     let (mut errors, mut warnings) = (0usize, 0usize);
     for path in &found {
-        let name = files::display(path);
-        let text = match files::read(path) {
-            Ok(text) => text,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return EXIT_USAGE;
-            }
+        let (name, text) = match files::read_or_report(path) {
+            Ok(read) => read,
+            Err(status) => return status,
         };
         let output = compile(&text, &name);
         let source = SourceFile::new(&name, &text);

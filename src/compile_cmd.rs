@@ -7,13 +7,9 @@ use std::path::Path;
 
 /// Runs the command; returns the exit status.
 pub fn run(path: &Path, output: Option<&Path>) -> u8 {
-    let name = files::display(path);
-    let text = match files::read(path) {
-        Ok(text) => text,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
+    let (name, text) = match files::read_or_report(path) {
+        Ok(read) => read,
+        Err(status) => return status,
     };
     let result = flow_compiler::compile(&text, &name);
     let source = SourceFile::new(&name, &text);

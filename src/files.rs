@@ -65,3 +65,30 @@ pub fn human_style(on_terminal: bool) -> flow_compiler::render::HumanStyle {
             .unwrap_or(100),
     }
 }
+
+/// [`collect`], reporting a failure or an empty result on stderr as exit status 2.
+pub fn collect_or_report(paths: &[PathBuf]) -> Result<Vec<PathBuf>, u8> {
+    match collect(paths) {
+        Ok(found) if found.is_empty() => {
+            eprintln!("error: no `.flow` file found");
+            Err(crate::EXIT_USAGE)
+        }
+        Ok(found) => Ok(found),
+        Err(message) => {
+            eprintln!("error: {message}");
+            Err(crate::EXIT_USAGE)
+        }
+    }
+}
+
+/// Reads a file for a command: its display name and text, or exit status 2
+/// after saying why on stderr.
+pub fn read_or_report(path: &Path) -> Result<(String, String), u8> {
+    match read(path) {
+        Ok(text) => Ok((display(path), text)),
+        Err(message) => {
+            eprintln!("error: {message}");
+            Err(crate::EXIT_USAGE)
+        }
+    }
+}

@@ -14,27 +14,16 @@ use std::path::PathBuf;
 
 /// Runs the command; returns the exit status.
 pub fn run(paths: &[PathBuf], check: bool) -> u8 {
-    let found = match files::collect(paths) {
-        Ok(found) if found.is_empty() => {
-            eprintln!("error: no `.flow` file found");
-            return EXIT_USAGE;
-        }
+    let found = match files::collect_or_report(paths) {
         Ok(found) => found,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
+        Err(status) => return status,
     };
     let style = files::human_style(std::io::stderr().is_terminal());
     let mut status = 0;
     for path in &found {
-        let name = files::display(path);
-        let text = match files::read(path) {
-            Ok(text) => text,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return EXIT_USAGE;
-            }
+        let (name, text) = match files::read_or_report(path) {
+            Ok(read) => read,
+            Err(status) => return status,
         };
         match format(&text) {
             Err(errors) => {

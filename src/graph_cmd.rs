@@ -8,13 +8,9 @@ use std::path::Path;
 
 /// Runs the command; returns the exit status.
 pub fn run(path: &Path, format: DiagramFormat) -> u8 {
-    let name = files::display(path);
-    let text = match files::read(path) {
-        Ok(text) => text,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
+    let (name, text) = match files::read_or_report(path) {
+        Ok(read) => read,
+        Err(status) => return status,
     };
     let graph: CompiledGraph = if path.extension().is_some_and(|e| e == "json") {
         match serde_json::from_str(&text) {
