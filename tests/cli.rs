@@ -1,22 +1,7 @@
 //! End-to-end tests of the `flow` binary: exit codes, formats, files and folders.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn flow(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run flow")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flow-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::{flow, temp_dir};
 
 const CLEAN: &str = "workflow w {\n  start hello\n  model m\n}\n\nmodel m = \"openai:gpt-4o-mini\"\n\nagent hello {\n  \"Say hello.\"\n  -> end\n}\n";
 const WARNING: &str = "workflow w {\n  start hello\n  model m\n}\n\nmodel m = \"openai:gpt-4o-mini\"\nvar unused: string = \"\"\n\nagent hello {\n  \"Say hello.\"\n  -> end\n}\n";
@@ -24,7 +9,7 @@ const ERROR: &str = "workflow w {\n  start hello\n  model m\n}\n\nmodel m = \"op
 
 #[test]
 fn check_exit_codes_follow_the_spec() {
-    let dir = temp_dir("exit");
+    let dir = temp_dir("cli-exit");
     std::fs::write(dir.join("clean.flow"), CLEAN).unwrap();
     std::fs::write(dir.join("warn.flow"), WARNING).unwrap();
     std::fs::write(dir.join("bad.flow"), ERROR).unwrap();
@@ -40,7 +25,7 @@ fn check_exit_codes_follow_the_spec() {
         flow(&["check", "--format", "yaml", "clean.flow"], &dir).status.code(),
         Some(2)
     );
-    let empty = temp_dir("empty");
+    let empty = temp_dir("cli-empty");
     let out = flow(&["check"], &empty);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no `.flow` file"));
@@ -48,7 +33,7 @@ fn check_exit_codes_follow_the_spec() {
 
 #[test]
 fn check_json_reports_every_file_of_a_folder() {
-    let dir = temp_dir("json");
+    let dir = temp_dir("cli-json");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::write(dir.join("sub/bad.flow"), ERROR).unwrap();
     std::fs::write(dir.join("warn.flow"), WARNING).unwrap();
@@ -72,7 +57,7 @@ fn check_json_reports_every_file_of_a_folder() {
 
 #[test]
 fn human_report_has_no_colour_off_a_terminal_and_ends_with_a_summary() {
-    let dir = temp_dir("human");
+    let dir = temp_dir("cli-human");
     std::fs::write(dir.join("bad.flow"), ERROR).unwrap();
     let out = flow(&["check", "bad.flow"], &dir);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -87,7 +72,7 @@ fn human_report_has_no_colour_off_a_terminal_and_ends_with_a_summary() {
 
 #[test]
 fn compile_writes_the_graph_or_fails_with_diagnostics() {
-    let dir = temp_dir("compile");
+    let dir = temp_dir("cli-compile");
     std::fs::write(dir.join("clean.flow"), CLEAN).unwrap();
     std::fs::write(dir.join("bad.flow"), ERROR).unwrap();
     let out = flow(&["compile", "clean.flow", "-o", "out.json"], &dir);
@@ -110,7 +95,7 @@ fn compile_writes_the_graph_or_fails_with_diagnostics() {
 
 #[test]
 fn explain_prints_a_code_or_lists_them_all() {
-    let dir = temp_dir("explain");
+    let dir = temp_dir("cli-explain");
     let one = flow(&["explain", "E0301"], &dir);
     assert_eq!(one.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&one.stdout).starts_with("# E0301: "));
@@ -127,7 +112,7 @@ fn explain_prints_a_code_or_lists_them_all() {
 
 #[test]
 fn github_format_prints_one_annotation_per_diagnostic() {
-    let dir = temp_dir("github");
+    let dir = temp_dir("cli-github");
     std::fs::write(dir.join("bad.flow"), ERROR).unwrap();
     let out = flow(&["check", "--format", "github", "bad.flow"], &dir);
     assert_eq!(out.status.code(), Some(1));

@@ -2,9 +2,10 @@
 //! author's indentation, over every example and every test case without
 //! syntax errors; and the command's exit codes and `--check`.
 
+mod common;
+use common::{flow, temp_dir};
 use flow_compiler::format::format;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -252,24 +253,9 @@ fn crlf_line_ends_and_prose_are_handled() {
 // ---------------------------------------------------------------------------
 // The command
 
-fn flow(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run flow")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flow-fmt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn fmt_check_then_fmt_then_check_again() {
-    let dir = temp_dir("check");
+    let dir = temp_dir("fmt-check");
     let source = std::fs::read_to_string(root().join("tests/fmt/comments.flow")).unwrap();
     std::fs::write(dir.join("messy.flow"), &source).unwrap();
 
@@ -296,7 +282,7 @@ fn fmt_check_then_fmt_then_check_again() {
 
 #[test]
 fn fmt_leaves_a_file_with_syntax_errors_untouched() {
-    let dir = temp_dir("syntax");
+    let dir = temp_dir("fmt-syntax");
     let broken = "workflow w {\n    start a\n}\n\nsay a {\n  \"unterminated\n  -> end\n}\n";
     assert!(format(broken).is_err());
     std::fs::write(dir.join("broken.flow"), broken).unwrap();
@@ -317,7 +303,7 @@ fn fmt_leaves_a_file_with_syntax_errors_untouched() {
 
 #[test]
 fn fmt_usage_errors_exit_2() {
-    let dir = temp_dir("usage");
+    let dir = temp_dir("fmt-usage");
     assert_eq!(flow(&["fmt", "missing.flow"], &dir).status.code(), Some(2));
     let out = flow(&["fmt"], &dir);
     assert_eq!(out.status.code(), Some(2));

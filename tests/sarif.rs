@@ -1,26 +1,26 @@
 //! `flow check --format sarif` is valid SARIF 2.1.0 (checked against the
 //! vendored OASIS schema), with one rule per code and regions on results.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
+
+/// `flow check --format sarif` over some case folders, run from the repository root.
+fn sarif_of(folders: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut args = vec!["check", "--format", "sarif"];
+    args.extend_from_slice(folders);
+    let out = common::flow(&args, Path::new(env!("CARGO_MANIFEST_DIR")));
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).expect("SARIF is JSON"),
+    )
+}
 
 #[test]
 fn sarif_output_validates_against_the_sarif_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args([
-            "check",
-            "--format",
-            "sarif",
-            "tests/cases/E0102",
-            "tests/cases/E0301",
-            "tests/cases/W0503",
-        ])
-        .current_dir(root)
-        .output()
-        .expect("run flow");
-    assert_eq!(out.status.code(), Some(1));
-    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    let (status, log) = sarif_of(&["tests/cases/E0102", "tests/cases/E0301", "tests/cases/W0503"]);
+    assert_eq!(status, Some(1));
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("tests/data/sarif-2.1.0-rtm.5.json")).unwrap())
             .unwrap();
@@ -61,20 +61,7 @@ fn sarif_output_validates_against_the_sarif_schema() {
 
 #[test]
 fn sarif_of_the_test_cases_matches_its_snapshot() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args([
-            "check",
-            "--format",
-            "sarif",
-            "tests/cases/E0102",
-            "tests/cases/E0204",
-            "tests/cases/W0504",
-        ])
-        .current_dir(root)
-        .output()
-        .expect("run flow");
-    let mut log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    let (_, mut log) = sarif_of(&["tests/cases/E0102", "tests/cases/E0204", "tests/cases/W0504"]);
     // The rules repeat the explanations, which have snapshots of their own (docs/diagnostics.md).
     log["runs"][0]["tool"]["driver"]["rules"] = serde_json::json!("<one rule per code>");
     log["runs"][0]["tool"]["driver"]["version"] = serde_json::json!("<version>");

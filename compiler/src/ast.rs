@@ -391,10 +391,7 @@ impl Text {
         for part in &self.parts {
             match part {
                 TextPart::Lit(text) => out.push_str(text),
-                TextPart::Template(_, span) => {
-                    let _ = span;
-                    out.push_str("{{...}}");
-                }
+                TextPart::Template(..) => out.push_str("{{...}}"),
             }
         }
         out

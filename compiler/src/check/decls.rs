@@ -145,8 +145,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     /// Resolves named types (E0105) and finds self-referring ones (E0210).
-    pub(crate) fn check_types(&mut self, file: &'a File) {
-        let _ = file;
+    pub(crate) fn check_types(&mut self) {
         let decls: Vec<&'a TypeDecl> = self.program.type_decls.values().copied().collect();
         for decl in &decls {
             let ty = self.resolve_type(&decl.ty);
@@ -387,8 +386,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     /// W0503: declarations never mentioned.
-    pub(crate) fn report_unused(&mut self, file: &'a File) {
-        let _ = file;
+    pub(crate) fn report_unused(&mut self) {
         let mut unused = Vec::new();
         for (name, var) in &self.program.vars {
             if !self.mentioned.contains(&(Namespace::Variable, name.clone())) {

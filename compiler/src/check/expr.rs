@@ -25,12 +25,11 @@ fn path_key(expr: &Expr) -> Option<String> {
 fn null_tests(expr: &Expr, want_true: bool, out: &mut Vec<String>) {
     match &expr.kind {
         ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
-            let (path, other) = match (&a.kind, &b.kind) {
-                (_, ExprKind::Lit(Literal::Null)) => (a, b),
-                (ExprKind::Lit(Literal::Null), _) => (b, a),
+            let path = match (&a.kind, &b.kind) {
+                (_, ExprKind::Lit(Literal::Null)) => a,
+                (ExprKind::Lit(Literal::Null), _) => b,
                 _ => return,
             };
-            let _ = other;
             let proves_present = (*op == BinOp::Ne) == want_true;
             if proves_present && let Some(key) = path_key(path) {
                 out.push(key);

@@ -168,14 +168,14 @@ pub fn check<'a>(file: &'a File, diags: &mut Diagnostics) -> Program<'a> {
         companions: HashSet::new(),
     };
     checker.declare(file);
-    checker.check_types(file);
+    checker.check_types();
     checker.check_variables();
     checker.check_models();
     checker.check_tools();
     checker.check_knowledge();
     checker.check_workflow();
     checker.check_nodes();
-    checker.report_unused(file);
+    checker.report_unused();
     checker.program
 }
 

@@ -514,7 +514,7 @@ impl<'s> Lowerer<'s> {
                 FieldKind::Header(name, value)
             }
             Rule::f_body => FieldKind::Body(self.object_lit(next())),
-            Rule::f_retry => FieldKind::Retry(self.count_from_zero(next(), "`retry`")),
+            Rule::f_retry => FieldKind::Retry(self.count(next(), "`retry`")),
             Rule::f_path => FieldKind::Path(self.text(next())),
             rule => unreachable!("unexpected field rule: {rule:?}"),
         };
@@ -603,10 +603,6 @@ impl<'s> Lowerer<'s> {
     }
 
     fn count(&mut self, pair: Pair<'_, Rule>, what: &str) -> Option<Number> {
-        self.number_literal(pair, &format!("{what}'s value"))
-    }
-
-    fn count_from_zero(&mut self, pair: Pair<'_, Rule>, what: &str) -> Option<Number> {
         self.number_literal(pair, &format!("{what}'s value"))
     }
 
