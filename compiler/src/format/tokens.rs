@@ -142,34 +142,16 @@ fn punctuation(src: &str, from: usize, to: usize, parent: Rule, out: &mut Vec<To
                 while chars.next_if(|&(_, c)| c != '\n' && c != '\r').is_some() {}
                 continue;
             }
-            '{' | '}' => {
-                let bracket = match parent {
-                    Rule::workflow | Rule::node | Rule::tool_decl | Rule::knowledge_decl => Bracket::Block,
-                    _ => Bracket::Brace,
-                };
-                if c == '{' {
-                    Kind::Open(bracket)
-                } else {
-                    Kind::Close(bracket)
-                }
-            }
-            '(' | ')' => {
-                let bracket = match parent {
-                    Rule::paren => Bracket::Paren,
-                    _ => Bracket::CallParen,
-                };
-                if c == '(' {
-                    Kind::Open(bracket)
-                } else {
-                    Kind::Close(bracket)
-                }
-            }
-            '[' | ']' => {
-                let bracket = match parent {
-                    Rule::index_access => Bracket::Index,
+            '{' | '}' | '(' | ')' | '[' | ']' => {
+                let bracket = match (c, parent) {
+                    ('{' | '}', Rule::workflow | Rule::node | Rule::tool_decl | Rule::knowledge_decl) => Bracket::Block,
+                    ('{' | '}', _) => Bracket::Brace,
+                    ('(' | ')', Rule::paren) => Bracket::Paren,
+                    ('(' | ')', _) => Bracket::CallParen,
+                    (_, Rule::index_access) => Bracket::Index,
                     _ => Bracket::List,
                 };
-                if c == '[' {
+                if matches!(c, '{' | '(' | '[') {
                     Kind::Open(bracket)
                 } else {
                     Kind::Close(bracket)
