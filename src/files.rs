@@ -92,3 +92,28 @@ pub fn read_or_report(path: &Path) -> Result<(String, String), u8> {
         }
     }
 }
+
+/// Reads a compiled graph (`.json`) or compiles a `.flow` file, printing its
+/// diagnostics on stderr. A compile error gives `compile_error_status`; a file
+/// that cannot be read or parsed gives exit status 2.
+pub fn load_graph(path: &Path, compile_error_status: u8) -> Result<flow_graph::CompiledGraph, u8> {
+    use flow_compiler::render::{self, SourceFile};
+    use std::io::IsTerminal;
+    let (name, text) = read_or_report(path)?;
+    if path.extension().is_some_and(|e| e == "json") {
+        return serde_json::from_str(&text).map_err(|e| {
+            eprintln!("error: {name} is not a compiled graph: {e}");
+            crate::EXIT_USAGE
+        });
+    }
+    let output = flow_compiler::compile(&text, &name);
+    let source = SourceFile::new(&name, &text);
+    let style = human_style(std::io::stderr().is_terminal());
+    for d in &output.diagnostics {
+        eprint!("{}", render::human(&source, d, style));
+    }
+    output.graph.ok_or_else(|| {
+        eprintln!("error: {name} has errors");
+        compile_error_status
+    })
+}

@@ -1,11 +1,23 @@
 //! The `flow` command-line tool: a thin layer over the compiler crate.
 
+/// `println!` that ignores a closed stdout (`flow runs | head`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod check_cmd;
 mod compile_cmd;
 mod explain_cmd;
 mod files;
 mod fmt_cmd;
 mod graph_cmd;
+mod inspect_cmd;
+mod run_cmd;
+mod run_output;
+mod runs_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -83,6 +95,95 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run a workflow: stdin lines are user messages, stdout what the user sees.
+    ///
+    /// Exit status: 0 completed, 1 failed, 2 could not start, 3 paused (resume with `flow resume`).
+    Run {
+        /// A `.flow` file (compiled first) or a compiled graph (`.json`).
+        file: PathBuf,
+        /// An input: `NAME=VALUE` (as text for string inputs, else JSON).
+        #[arg(long = "input", value_name = "NAME=VALUE")]
+        inputs: Vec<String>,
+        /// A script file whose `[tool NAME]` sections stand in for those tools (docs/runtime.md).
+        #[arg(long, value_name = "PATH")]
+        stubs: Option<PathBuf>,
+        #[command(flatten)]
+        common: RunArgs,
+    },
+    /// Continue a paused or interrupted run.
+    Resume {
+        /// The run's id (from `flow run` or `flow runs`).
+        run_id: String,
+        /// Approve the pending approval.
+        #[arg(long, conflicts_with_all = ["reject", "return_"])]
+        approve: bool,
+        /// Reject the pending approval.
+        #[arg(long, conflicts_with_all = ["approve", "return_"])]
+        reject: bool,
+        /// End the pending handoff: the human hands the conversation back.
+        #[arg(long = "return", id = "return_", conflicts_with_all = ["approve", "reject"])]
+        return_: bool,
+        #[command(flatten)]
+        common: RunArgs,
+    },
+    /// List the runs of the store, or show one with `flow runs show RUN_ID`.
+    Runs {
+        #[command(subcommand)]
+        show: Option<RunsCommand>,
+        /// The run store (default: `$FLOW_STORE`, else `.flow/runs.sqlite`).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+    },
+    /// Show what the model is sent at a node (system message, tools, exit options).
+    Inspect {
+        /// The `.flow` file or compiled graph.
+        file: PathBuf,
+        /// The node.
+        node: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options shared by `flow run` and `flow resume`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Append every event as a JSON line to PATH (`-` for stdout).
+    #[arg(long, value_name = "PATH|-")]
+    events: Option<String>,
+    /// The run store, a SQLite file (default: `$FLOW_STORE`, else `.flow/runs.sqlite`).
+    #[arg(long, value_name = "PATH")]
+    store: Option<PathBuf>,
+    /// Print a readable trace of steps, edges and calls on stderr.
+    #[arg(long)]
+    trace: bool,
+    /// Replace a model group for this run: `GROUP=provider:model` (`*` for every group).
+    #[arg(long = "model", value_name = "GROUP=provider:model")]
+    models: Vec<String>,
+}
+
+impl RunArgs {
+    fn common(self) -> run_cmd::Common {
+        run_cmd::Common {
+            events: self.events,
+            store: self.store,
+            trace: self.trace,
+            models: self.models,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum RunsCommand {
+    /// One run: state, node, variables and history.
+    Show {
+        /// The run's id.
+        run_id: String,
+        /// The run store (default: `$FLOW_STORE`, else `.flow/runs.sqlite`).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+    },
 }
 
 /// Exit status 2: the command itself could not run.
@@ -107,6 +208,32 @@ fn main() -> ExitCode {
         Command::Explain { code } => explain_cmd::run(code.as_deref()),
         Command::Graph { file, format } => graph_cmd::run(&file, format),
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check),
+        Command::Run {
+            file,
+            inputs,
+            stubs,
+            common,
+        } => run_cmd::run(&file, &inputs, stubs.as_deref(), &common.common()),
+        Command::Resume {
+            run_id,
+            approve,
+            reject,
+            return_,
+            common,
+        } => {
+            let answer = match (approve, reject, return_) {
+                (true, _, _) => Some(flow_runtime::Answer::Approve),
+                (_, true, _) => Some(flow_runtime::Answer::Reject),
+                (_, _, true) => Some(flow_runtime::Answer::Return),
+                _ => None,
+            };
+            run_cmd::resume(&run_id, answer, &common.common())
+        }
+        Command::Runs { show, store } => match show {
+            Some(RunsCommand::Show { run_id, store: inner }) => runs_cmd::show(&run_id, inner.or(store).as_deref()),
+            None => runs_cmd::list(store.as_deref()),
+        },
+        Command::Inspect { file, node, json } => inspect_cmd::run(&file, &node, json),
     };
     ExitCode::from(code)
 }

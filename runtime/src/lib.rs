@@ -1,2 +1,42 @@
-//! The interpreter of compiled `.flow` graphs (issue 5): it will depend on
-//! `flow-graph` only, never on the compiler front end. Empty for now.
+//! The `.flow` interpreter: runs a compiled graph (never `.flow` source) as
+//! LANGUAGE.md §4 and §8 and RUNTIME.md say, checkpointing every step.
+//!
+//! A host service embeds it like this: load a compiled graph, register the
+//! handlers of its `host` tools, start a run, then feed it user messages and
+//! answers. Every step is committed to the [`store::Store`] with its events
+//! before anyone sees them.
+//!
+//! ```
+//! use flow_runtime::{Program, Runtime, RunOptions, store::MemoryStore};
+//! use std::sync::Arc;
+//! # let graph = r#"{"schema_version":1,"workflow":{"name":"hi","title":null,"instructions":null,
+//! #  "max_steps":10,"default_model":null,"source":{"file":"hi.flow","sha256":""}},"start":"bye",
+//! #  "models":{},"types":{},"variables":[],"secrets":[],"knowledge_bases":{},"tools":[],
+//! #  "nodes":[{"type":"end","id":"bye","span":null,"exits":[],"say":[{"text":"Bye!"}],"outcome":"done"}],
+//! #  "edges":[],"global_exits":[]}"#;
+//! let program = Arc::new(Program::from_json(graph).unwrap());
+//! let runtime = Runtime::new(Arc::new(MemoryStore::new()));
+//! let tokio = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let mut run = runtime.start(program, Default::default(), RunOptions::default(), Default::default()).unwrap();
+//! let status = tokio.block_on(run.run(&mut std::collections::VecDeque::new())).unwrap();
+//! assert_eq!(status.as_str(), "completed");
+//! assert_eq!(run.conversation()[0].text, "Bye!");
+//! ```
+#![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod engine;
+pub mod eval;
+pub mod event;
+pub mod model;
+pub mod program;
+pub mod state;
+pub mod store;
+pub mod tools;
+
+pub use engine::{Answer, Inbox, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env};
+pub use event::{Event, EventBody};
+pub use model::prompt::{Inspection, inspect};
+pub use program::{LoadError, Program};
+pub use state::{RunState, RunStatus};
+pub use tools::HostTool;

@@ -1,0 +1,152 @@
+//! Companions (`also -> target`): an action or `say` that runs alongside the
+//! main path on its own tokio task. Its failure is reported as a `tool_result`
+//! with `companion: true` and never fails the run. A companion still running at
+//! a checkpoint is listed in the state and started again on resume (tool calls
+//! are at least once across a crash).
+
+use super::Run;
+use crate::eval::{Scope, eval};
+use crate::event::EventBody;
+use crate::model::prompt::node_kind;
+use flow_graph::Node;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A companion's finished tool call.
+pub(super) struct CompanionDone {
+    edge: String,
+    node: String,
+    tool: String,
+    outcome: Result<Value, String>,
+    ms: u128,
+}
+
+impl Run {
+    /// Starts the companion at the end of `edge_id`, leaving `from`.
+    pub(super) fn start_companion(&mut self, from: &str, edge_id: &str) {
+        let program = Arc::clone(&self.program);
+        let Some(edge) = program.edge(edge_id) else { return };
+        let target = edge.to.clone();
+        *self.state.edge_counts.entry(edge_id.to_string()).or_insert(0) += 1;
+        self.emit(EventBody::EdgeTaken {
+            edge: edge_id.to_string(),
+            from: from.to_string(),
+            to: target.clone(),
+            kind: "companion".into(),
+        });
+        let Some(node) = program.node(&target) else { return };
+        self.emit(EventBody::NodeEntered {
+            node: target.clone(),
+            kind: node_kind(node).into(),
+        });
+        match node {
+            Node::Say(s) => {
+                if let Ok(text) = self.fill(&s.message) {
+                    self.say(&target, text);
+                }
+            }
+            Node::Action(a) if a.tool_id.is_none() => {
+                for (var, expr) in &a.output_mapping {
+                    if let Ok(value) = eval(&program, expr, Scope::vars(&self.state.vars)) {
+                        self.set_var(&target, var.clone(), value);
+                    }
+                }
+            }
+            Node::Action(_) => {
+                self.state.companions.push(edge_id.to_string());
+                self.spawn_companion(edge_id);
+            }
+            _ => {}
+        }
+    }
+
+    fn spawn_companion(&mut self, edge_id: &str) {
+        let program = Arc::clone(&self.program);
+        let Some(target) = program.edge(edge_id).map(|e| e.to.clone()) else {
+            return;
+        };
+        let Some(Node::Action(action)) = program.node(&target) else {
+            return;
+        };
+        let Some(tool) = action.tool_id.clone() else { return };
+        let input = match self.mapped_input(&action.input_mapping) {
+            Ok(input) => input,
+            Err(e) => {
+                self.tool_result(&target, &tool, &Err(e), 0, true);
+                self.state.companions.retain(|c| c != edge_id);
+                return;
+            }
+        };
+        self.emit(EventBody::ToolCall {
+            node: target.clone(),
+            tool: tool.clone(),
+            input: input.clone(),
+        });
+        let index = self.count_tool_call(&tool);
+        let toolbox = self.toolbox.clone();
+        let edge = edge_id.to_string();
+        self.companions.spawn(async move {
+            let started = Instant::now();
+            let outcome = toolbox.call(&program, &tool, input, index).await;
+            CompanionDone {
+                edge,
+                node: target,
+                tool,
+                outcome,
+                ms: started.elapsed().as_millis(),
+            }
+        });
+    }
+
+    /// Starts again the companions a crashed or paused process left unfinished.
+    pub(super) fn restart_companions(&mut self) {
+        if self.companions.is_empty() && !self.state.companions.is_empty() {
+            for edge in self.state.companions.clone() {
+                self.spawn_companion(&edge);
+            }
+        }
+    }
+
+    /// Records the companions that have finished, without waiting.
+    pub(super) fn apply_finished_companions(&mut self) {
+        while let Some(done) = self.companions.try_join_next() {
+            self.apply_companion(done);
+        }
+    }
+
+    /// Waits for every running companion and records it.
+    pub(super) async fn join_companions(&mut self) {
+        while let Some(done) = self.companions.join_next().await {
+            self.apply_companion(done);
+        }
+    }
+
+    fn apply_companion(&mut self, done: Result<CompanionDone, tokio::task::JoinError>) {
+        let Ok(done) = done else { return };
+        let outcome = done.outcome.map_err(|e| self.redact(&e));
+        self.tool_result(&done.node, &done.tool, &outcome, done.ms, true);
+        if let Some(pos) = self.state.companions.iter().position(|c| *c == done.edge) {
+            self.state.companions.remove(pos);
+        }
+        let Ok(result) = outcome else { return };
+        let program = Arc::clone(&self.program);
+        if let Some(Node::Action(action)) = program.node(&done.node) {
+            let mut values = Vec::new();
+            for (var, expr) in &action.output_mapping {
+                let scope = Scope {
+                    vars: &self.state.vars,
+                    result: Some(&result),
+                    params: None,
+                    secrets: None,
+                };
+                if let Ok(value) = eval(&program, expr, scope) {
+                    values.push((var.clone(), value));
+                }
+            }
+            for (var, value) in values {
+                self.set_var(&done.node, var, value);
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Trying a node's exits in source order (LANGUAGE.md §4): the first that holds
+//! is taken; all `when` conditions are judged together by one model call, made
+//! only when the first `when` exit is reached; spent `max N` edges count as false.
+
+use super::{Failure, Run};
+use crate::eval::{Scope, eval_bool};
+use crate::model::Purpose;
+use crate::model::prompt::{choose_exit_function, exit_options, system_text};
+use flow_graph::{Condition, EdgeKind, Node};
+use serde_json::Value;
+
+/// When a node's exits are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// An agent just entered: only its `if` exits.
+    Entry,
+    /// An agent with no `when` and no `after` exit just replied: `if` and `->`.
+    AfterReply,
+    /// An agent got a user message: every exit, the global ones after its last `if`/`when`.
+    Message,
+    /// Any other node: every exit.
+    Go,
+}
+
+impl Run {
+    /// The first exit of `id` that holds now, if any.
+    pub(super) async fn try_exits(
+        &mut self,
+        id: &str,
+        phase: Phase,
+        result: Option<&Value>,
+    ) -> Result<Option<String>, Failure> {
+        let program = std::sync::Arc::clone(&self.program);
+        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
+        let mut order: Vec<&String> = node
+            .exits()
+            .iter()
+            .filter(|e| {
+                program
+                    .edge(e)
+                    .is_some_and(|e| matches!(e.kind, EdgeKind::Direct | EdgeKind::Conditional | EdgeKind::TurnLimit))
+            })
+            .collect();
+        if phase == Phase::Message && matches!(node, Node::Agent(_)) && !program.graph.global_exits.is_empty() {
+            let after = order
+                .iter()
+                .rposition(|e| {
+                    program
+                        .edge(e)
+                        .is_some_and(|e| matches!(e.condition, Some(Condition::Llm(_) | Condition::Expr(_))))
+                })
+                .map_or(0, |i| i + 1);
+            let globals: Vec<&String> = program.graph.global_exits.iter().collect();
+            order.splice(after..after, globals);
+        }
+        let mut chosen: Option<Option<String>> = None;
+        for edge_id in order {
+            let Some(edge) = program.edge(edge_id) else { continue };
+            if self.spent(edge_id) {
+                continue;
+            }
+            let holds = match (&edge.condition, edge.kind) {
+                (Some(Condition::Expr(e)), _) => {
+                    let scope = Scope {
+                        vars: &self.state.vars,
+                        result,
+                        params: None,
+                        secrets: None,
+                    };
+                    eval_bool(&program, e, scope).map_err(|why| format!("exit `{edge_id}`: {why}"))?
+                }
+                (_, _) if phase == Phase::Entry => false,
+                (Some(Condition::Llm(_)), _) => {
+                    if chosen.is_none() {
+                        chosen = Some(self.choose_exit(id, node, phase).await?);
+                    }
+                    chosen.as_ref().is_some_and(|c| c.as_deref() == Some(edge_id.as_str()))
+                }
+                (Some(Condition::Else(_)), _) => true,
+                (None, EdgeKind::TurnLimit) => {
+                    phase == Phase::Message && edge.turns.is_some_and(|n| self.state.turns >= n)
+                }
+                (None, _) => true,
+            };
+            if holds {
+                return Ok(Some(edge_id.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether an edge's `max N` is used up in this run.
+    fn spent(&self, edge_id: &str) -> bool {
+        let Some(max) = self.program.edge(edge_id).and_then(|e| e.max_traversals) else {
+            return false;
+        };
+        self.state.edge_counts.get(edge_id).copied().unwrap_or(0) >= max
+    }
+
+    /// Asks the model which `when` condition holds; the edge id, or `None` for none.
+    async fn choose_exit(&mut self, id: &str, node: &Node, phase: Phase) -> Result<Option<String>, Failure> {
+        let program = std::sync::Arc::clone(&self.program);
+        let mut options = exit_options(&program, node, &|e| self.spent(e));
+        if phase != Phase::Message {
+            options.retain(|(edge, _)| !program.graph.global_exits.contains(edge));
+        }
+        if options.is_empty() {
+            return Ok(None);
+        }
+        let texts: Vec<String> = options.iter().map(|(_, t)| t.clone()).collect();
+        let instructions = match node {
+            Node::Agent(a) => Some(&a.instructions),
+            _ => None,
+        };
+        let system = system_text(&program, instructions, &mut |t| self.fill(t))?;
+        let function = choose_exit_function(&texts);
+        let mut note = None;
+        for attempt in 0..2 {
+            let answer = self
+                .ask(
+                    id,
+                    Purpose::ChooseExit,
+                    &system,
+                    vec![function.clone()],
+                    Some("choose_exit"),
+                    note.take(),
+                )
+                .await?;
+            let picked = forced_arguments(&answer.0, "choose_exit")
+                .and_then(|args| args.get("exit").and_then(Value::as_str).map(str::to_string));
+            match picked {
+                Some(p) if p == "none" => return Ok(None),
+                Some(p) => {
+                    if let Some((edge, _)) = options.iter().find(|(_, t)| *t == p) {
+                        return Ok(Some(edge.clone()));
+                    }
+                    note = Some(format!(
+                        "`{p}` is not one of the options. Call choose_exit with exit set to exactly one of: {}, none.",
+                        texts.join("; ")
+                    ));
+                }
+                None => {
+                    note = Some("Answer by calling the choose_exit function with an `exit` argument.".to_string());
+                }
+            }
+            if attempt == 1 {
+                break;
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The arguments of a forced function call: from the call itself, or from a JSON
+/// object in the text (some servers ignore `tool_choice`).
+pub(super) fn forced_arguments(answer: &crate::model::ModelAnswer, name: &str) -> Option<Value> {
+    if let Some(call) = answer.tool_calls.iter().find(|c| c.name == name) {
+        return match &call.arguments {
+            Value::String(s) => serde_json::from_str(s).ok(),
+            v @ Value::Object(_) => Some(v.clone()),
+            _ => None,
+        };
+    }
+    let text = answer.text.as_deref()?.trim();
+    let text = text
+        .strip_prefix("```json")
+        .or_else(|| text.strip_prefix("```"))
+        .and_then(|t| t.strip_suffix("```"))
+        .unwrap_or(text)
+        .trim();
+    match serde_json::from_str::<Value>(text).ok()? {
+        v @ Value::Object(_) => Some(v.get("arguments").filter(|a| a.is_object()).cloned().unwrap_or(v)),
+        _ => None,
+    }
+}

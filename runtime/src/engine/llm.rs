@@ -1,0 +1,238 @@
+//! Asking the model: the group's models in order (fallback), one `llm_call`
+//! event per attempt; replies with tool rounds; extraction with type checks.
+
+use super::exits::forced_arguments;
+use super::{Failure, Run};
+use crate::event::{EventBody, Rejected};
+use crate::model::prompt::{extract_function, system_text, tool_functions};
+use crate::model::{FunctionSpec, ModelAnswer, ModelRequest, Purpose};
+use crate::state::ChatMessage;
+use flow_graph::Node;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+/// The most rounds of tool calls one reply may take.
+const MAX_TOOL_ROUNDS: usize = 8;
+
+impl Run {
+    /// The model group that answers at a node.
+    fn group_of(&self, id: &str) -> Result<String, Failure> {
+        let own = match self.program.node(id) {
+            Some(Node::Agent(a)) => a.model.clone(),
+            Some(Node::Route(r)) => r.model.clone(),
+            _ => None,
+        };
+        own.or_else(|| self.program.graph.workflow.default_model.clone())
+            .ok_or_else(|| format!("`{id}` has no model"))
+    }
+
+    /// Asks the node's model group; returns the answer and the index of its `llm_call` event.
+    pub(super) async fn ask(
+        &mut self,
+        id: &str,
+        purpose: Purpose,
+        system: &str,
+        functions: Vec<FunctionSpec>,
+        forced: Option<&str>,
+        note: Option<String>,
+    ) -> Result<(ModelAnswer, usize), Failure> {
+        let group = self.group_of(id)?;
+        let models = self.models.get(&group).cloned().unwrap_or_default();
+        if models.is_empty() {
+            return Err(format!("model group `{group}` has no model"));
+        }
+        let key = format!("{id}/{}", purpose.as_str());
+        let counter = self.state.llm_calls.entry(key).or_insert(0);
+        let call_index = *counter;
+        *counter += 1;
+        let mut system = system.to_string();
+        if let Some(note) = &note {
+            system.push_str("\n\n");
+            system.push_str(note);
+        }
+        let request = ModelRequest {
+            purpose,
+            node: id,
+            system,
+            messages: &self.conversation,
+            functions,
+            forced: forced.map(str::to_string),
+            note,
+            call_index,
+        };
+        let mut attempts = Vec::new();
+        let mut answer = None;
+        for model in &models {
+            let started = Instant::now();
+            let outcome = model.complete(&request).await;
+            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let ok = outcome.is_ok();
+            attempts.push((model.provider().to_string(), model.name().to_string(), ms, outcome));
+            if ok {
+                break;
+            }
+        }
+        drop(request);
+        let mut last = (0, String::new());
+        for (provider, model, ms, outcome) in attempts {
+            let (tokens_in, tokens_out, error) = match &outcome {
+                Ok(a) => (a.input_tokens, a.output_tokens, None),
+                Err(e) => (None, None, Some(self.redact(e))),
+            };
+            let index = self.emit(EventBody::LlmCall {
+                node: id.to_string(),
+                purpose: purpose.as_str().into(),
+                provider,
+                model,
+                latency_ms: ms,
+                input_tokens: tokens_in,
+                output_tokens: tokens_out,
+                error: error.clone(),
+                rejected: Vec::new(),
+            });
+            match outcome {
+                Ok(a) => answer = Some((a, index)),
+                Err(_) => last = (index, error.unwrap_or_default()),
+            }
+        }
+        answer.ok_or_else(|| format!("every model of group `{group}` failed; the last said: {}", last.1))
+    }
+
+    /// The agent replies: tool rounds until it says something.
+    pub(super) async fn reply(&mut self, id: &str) -> Result<(), Failure> {
+        let program = std::sync::Arc::clone(&self.program);
+        let Some(Node::Agent(agent)) = program.node(id) else {
+            return Err(format!("`{id}` is not an agent"));
+        };
+        let system = system_text(&program, Some(&agent.instructions), &mut |t| self.fill(t))?;
+        let functions = tool_functions(&program, &agent.tool_refs);
+        let mut note = None;
+        let mut retried = false;
+        for _ in 0..MAX_TOOL_ROUNDS {
+            let (answer, _) = self
+                .ask(id, Purpose::Reply, &system, functions.clone(), None, note.take())
+                .await?;
+            if !answer.tool_calls.is_empty() {
+                let unknown: Vec<&str> = answer
+                    .tool_calls
+                    .iter()
+                    .filter(|c| !agent.tool_refs.contains(&c.name))
+                    .map(|c| c.name.as_str())
+                    .collect();
+                if !unknown.is_empty() {
+                    let why = format!("the model called unknown tool `{}`", unknown.join("`, `"));
+                    if retried {
+                        return Err(format!("{why} again; the reply failed"));
+                    }
+                    retried = true;
+                    let offered: Vec<&str> = agent.tool_refs.iter().map(String::as_str).collect();
+                    note = Some(format!(
+                        "{why}. Only these tools exist: {}.",
+                        if offered.is_empty() {
+                            "none".to_string()
+                        } else {
+                            offered.join(", ")
+                        }
+                    ));
+                    continue;
+                }
+                self.conversation.push(ChatMessage {
+                    role: "assistant".into(),
+                    text: answer.text.clone().unwrap_or_default(),
+                    tool_calls: answer.tool_calls.clone(),
+                    tool_call_id: None,
+                    node: id.to_string(),
+                });
+                for call in answer.tool_calls {
+                    let outcome = match program.check_input(&call.name, &call.arguments) {
+                        Ok(()) => self.call_tool(id, &call.name, call.arguments.clone(), false).await,
+                        Err(why) => Err(format!("the arguments do not fit the tool: {why}")),
+                    };
+                    let text = match outcome {
+                        Ok(v) => v.to_string(),
+                        Err(e) => json!({ "error": e }).to_string(),
+                    };
+                    self.conversation.push(ChatMessage {
+                        role: "tool".into(),
+                        text,
+                        tool_calls: Vec::new(),
+                        tool_call_id: Some(call.id),
+                        node: id.to_string(),
+                    });
+                }
+                continue;
+            }
+            match answer.text.filter(|t| !t.trim().is_empty()) {
+                Some(text) => {
+                    self.say(id, text);
+                    return Ok(());
+                }
+                None if !retried => {
+                    retried = true;
+                    note = Some("Your answer was empty. Reply to the user.".into());
+                }
+                None => return Err("the model gave an empty reply twice".into()),
+            }
+        }
+        Err(format!(
+            "the model called tools for {MAX_TOOL_ROUNDS} rounds without replying"
+        ))
+    }
+
+    /// Fills the agent's `extract` variables from the conversation.
+    pub(super) async fn extract(&mut self, id: &str) -> Result<(), Failure> {
+        let program = std::sync::Arc::clone(&self.program);
+        let Some(Node::Agent(agent)) = program.node(id) else {
+            return Ok(());
+        };
+        let system = system_text(&program, Some(&agent.instructions), &mut |t| self.fill(t))?;
+        let function = extract_function(&program, &agent.extract);
+        let mut note = None;
+        for attempt in 0..2 {
+            let (answer, event) = self
+                .ask(
+                    id,
+                    Purpose::Extract,
+                    &system,
+                    vec![function.clone()],
+                    Some("extract"),
+                    note.take(),
+                )
+                .await?;
+            let Some(Value::Object(values)) = forced_arguments(&answer, "extract") else {
+                if attempt == 0 {
+                    note = Some("Answer by calling the extract function with a JSON object of the values.".into());
+                    continue;
+                }
+                return Ok(());
+            };
+            let mut rejected = Vec::new();
+            for (name, value) in values {
+                if value.is_null() {
+                    continue;
+                }
+                if !agent.extract.iter().any(|x| x.variable == name) {
+                    rejected.push(Rejected {
+                        variable: name,
+                        value,
+                        reason: "not one of the values asked for".into(),
+                    });
+                    continue;
+                }
+                match program.check_variable(&name, &value) {
+                    Ok(()) => self.set_var(id, name, value),
+                    Err(reason) => rejected.push(Rejected {
+                        variable: name,
+                        value,
+                        reason,
+                    }),
+                }
+            }
+            if let Some(EventBody::LlmCall { rejected: slot, .. }) = self.buffer.get_mut(event).map(|e| &mut e.body) {
+                *slot = rejected;
+            }
+            return Ok(());
+        }
+        Ok(())
+    }
+}

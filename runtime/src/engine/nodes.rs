@@ -1,0 +1,401 @@
+//! What each kind of node does when it is entered (LANGUAGE.md §4).
+
+use super::exits::Phase;
+use super::{Answer, Failure, Run, RunError};
+use crate::eval::{Scope, eval, render};
+use crate::event::EventBody;
+use crate::model::prompt::node_kind;
+use crate::state::{ChatMessage, Position, RunStatus};
+use flow_graph::{EdgeKind, Node, Text};
+use serde_json::{Map, Value};
+use std::time::Instant;
+
+impl Run {
+    /// Enters a node: counts the step, starts its companions and runs it.
+    pub(super) async fn enter(&mut self, id: &str) -> Result<(), Failure> {
+        let program = std::sync::Arc::clone(&self.program);
+        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
+        self.state.steps += 1;
+        let max = program.graph.workflow.max_steps;
+        if self.state.steps > max {
+            return Err(format!("the run reached max_steps ({max}) at `{id}`"));
+        }
+        self.emit(EventBody::NodeEntered {
+            node: id.to_string(),
+            kind: node_kind(node).into(),
+        });
+        for edge in node.exits() {
+            if program.edge(edge).is_some_and(|e| e.kind == EdgeKind::Companion) {
+                self.start_companion(id, edge);
+            }
+        }
+        match node {
+            Node::Agent(_) => self.enter_agent(id).await,
+            Node::Action(a) => self.run_action(id, a).await,
+            Node::Route(_) => self.go_on(id, Phase::Go, None).await,
+            Node::Say(s) => {
+                let text = self.fill(&s.message)?;
+                self.say(id, text);
+                self.go_on(id, Phase::Go, None).await
+            }
+            Node::Handoff(h) => {
+                let message = match &h.handoff_message {
+                    Some(t) => Value::String(self.fill(t)?),
+                    None => Value::Null,
+                };
+                self.wait(id, RunStatus::WaitingForHuman, None);
+                self.emit(EventBody::Paused {
+                    node: id.to_string(),
+                    state: RunStatus::WaitingForHuman.as_str().into(),
+                    queue: Some(h.queue_id.clone()),
+                    message: Some(message),
+                    prompt: None,
+                    deadline: None,
+                });
+                Ok(())
+            }
+            Node::Approval(a) => {
+                let prompt = self.fill(&a.approval_prompt)?;
+                let deadline = a.timeout_hours.and_then(|h| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let ms = (h * 3_600_000.0).round() as i64;
+                    let span = jiff::Span::new().try_milliseconds(ms).ok()?;
+                    jiff::Timestamp::now().checked_add(span).ok().map(|t| t.to_string())
+                });
+                self.wait(id, RunStatus::WaitingForApproval, deadline.clone());
+                self.emit(EventBody::Paused {
+                    node: id.to_string(),
+                    state: RunStatus::WaitingForApproval.as_str().into(),
+                    queue: None,
+                    message: None,
+                    prompt: Some(prompt),
+                    deadline: Some(deadline.map_or(Value::Null, Value::String)),
+                });
+                Ok(())
+            }
+            Node::End(e) => {
+                self.join_companions().await;
+                if let Some(t) = &e.say {
+                    let text = self.fill(t)?;
+                    self.say(id, text);
+                }
+                self.complete(id, e.outcome.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn enter_agent(&mut self, id: &str) -> Result<(), Failure> {
+        if let Some(edge) = self.try_exits(id, Phase::Entry, None).await? {
+            self.take(id, &edge);
+            return Ok(());
+        }
+        self.reply(id).await?;
+        let program = std::sync::Arc::clone(&self.program);
+        let waits = program.node(id).is_some_and(|n| {
+            n.exits()
+                .iter()
+                .filter_map(|e| program.edge(e))
+                .any(|e| e.kind == EdgeKind::TurnLimit || matches!(e.condition, Some(flow_graph::Condition::Llm(_))))
+        });
+        if !waits && let Some(edge) = self.try_exits(id, Phase::AfterReply, None).await? {
+            self.take(id, &edge);
+            return Ok(());
+        }
+        self.wait(id, RunStatus::WaitingForUser, None);
+        Ok(())
+    }
+
+    /// A user message at an agent: extract, try the exits, else reply and wait.
+    pub(super) async fn on_message(&mut self, id: &str, text: String) -> Result<(), Failure> {
+        if let Position::Waiting { paused: true, .. } = self.state.position {
+            self.emit(EventBody::Resumed {
+                node: id.to_string(),
+                with: "message".into(),
+            });
+        }
+        self.state.status = RunStatus::Running;
+        self.state.position = Position::Waiting {
+            node: id.to_string(),
+            paused: false,
+            deadline: None,
+        };
+        self.emit(EventBody::Message {
+            node: id.to_string(),
+            role: "user".into(),
+            text: text.clone(),
+        });
+        self.conversation.push(ChatMessage {
+            role: "user".into(),
+            text,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            node: id.to_string(),
+        });
+        self.state.turns += 1;
+        let has_extract = matches!(self.node(id)?, Node::Agent(a) if !a.extract.is_empty());
+        if has_extract {
+            self.extract(id).await?;
+        }
+        if let Some(edge) = self.try_exits(id, Phase::Message, None).await? {
+            self.take(id, &edge);
+            return Ok(());
+        }
+        self.reply(id).await?;
+        self.wait(id, RunStatus::WaitingForUser, None);
+        Ok(())
+    }
+
+    async fn run_action(&mut self, id: &str, action: &flow_graph::ActionNode) -> Result<(), Failure> {
+        let mut result = None;
+        if let Some(tool) = &action.tool_id {
+            let outcome = match self.mapped_input(&action.input_mapping) {
+                Ok(input) => self.call_tool(id, tool, input, false).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(value) => result = Some(value),
+                Err(error) => {
+                    return match &action.on_error {
+                        Some(edge) => {
+                            self.take(id, edge);
+                            Ok(())
+                        }
+                        None => Err(format!("tool `{tool}` failed: {error}")),
+                    };
+                }
+            }
+        }
+        let mut values = Vec::with_capacity(action.output_mapping.len());
+        for (var, expr) in &action.output_mapping {
+            let scope = Scope {
+                vars: &self.state.vars,
+                result: result.as_ref(),
+                params: None,
+                secrets: None,
+            };
+            let value = eval(&self.program, expr, scope).map_err(|e| format!("set {var}: {e}"))?;
+            values.push((var.clone(), value));
+        }
+        for (var, value) in values {
+            self.set_var(id, var, value);
+        }
+        self.go_on(id, Phase::Go, result.as_ref()).await
+    }
+
+    /// Evaluates a call's arguments against the variables.
+    pub(super) fn mapped_input(&self, mapping: &indexmap::IndexMap<String, flow_graph::Expr>) -> Result<Value, String> {
+        let mut input = Map::with_capacity(mapping.len());
+        for (param, expr) in mapping {
+            let value =
+                eval(&self.program, expr, Scope::vars(&self.state.vars)).map_err(|e| format!("{param}: {e}"))?;
+            input.insert(param.clone(), value);
+        }
+        Ok(Value::Object(input))
+    }
+
+    /// Calls a tool with its events; errors are redacted of secrets.
+    pub(super) async fn call_tool(
+        &mut self,
+        node: &str,
+        tool: &str,
+        input: Value,
+        companion: bool,
+    ) -> Result<Value, String> {
+        self.emit(EventBody::ToolCall {
+            node: node.to_string(),
+            tool: tool.to_string(),
+            input: input.clone(),
+        });
+        let index = self.count_tool_call(tool);
+        let started = Instant::now();
+        let outcome = self.toolbox.call(&self.program, tool, input, index).await;
+        let outcome = outcome.map_err(|e| self.redact(&e));
+        self.tool_result(node, tool, &outcome, started.elapsed().as_millis(), companion);
+        outcome
+    }
+
+    pub(super) fn count_tool_call(&mut self, tool: &str) -> u32 {
+        let counter = self.state.tool_calls.entry(tool.to_string()).or_insert(0);
+        *counter += 1;
+        *counter - 1
+    }
+
+    pub(super) fn tool_result(
+        &mut self,
+        node: &str,
+        tool: &str,
+        outcome: &Result<Value, String>,
+        ms: u128,
+        companion: bool,
+    ) {
+        self.emit(EventBody::ToolResult {
+            node: node.to_string(),
+            tool: tool.to_string(),
+            output: outcome.as_ref().ok().cloned(),
+            error: outcome.as_ref().err().cloned(),
+            latency_ms: u64::try_from(ms).unwrap_or(u64::MAX),
+            companion,
+        });
+    }
+
+    pub(super) fn set_var(&mut self, node: &str, var: String, value: Value) {
+        if let Value::Object(vars) = &mut self.state.vars {
+            vars.insert(var.clone(), value.clone());
+        }
+        self.emit(EventBody::VariableSet {
+            node: node.to_string(),
+            variable: var,
+            value,
+        });
+    }
+
+    /// Tries the exits of a node that must go on; none holding fails the run.
+    async fn go_on(&mut self, id: &str, phase: Phase, result: Option<&Value>) -> Result<(), Failure> {
+        match self.try_exits(id, phase, result).await? {
+            Some(edge) => {
+                self.take(id, &edge);
+                Ok(())
+            }
+            None => Err(format!("no exit of `{id}` holds")),
+        }
+    }
+
+    /// Takes an edge: counts it, records it and moves to its target.
+    pub(super) fn take(&mut self, from: &str, edge_id: &str) {
+        let Some(edge) = self.program.edge(edge_id) else { return };
+        let (to, kind) = (edge.to.clone(), edge.kind);
+        *self.state.edge_counts.entry(edge_id.to_string()).or_insert(0) += 1;
+        self.emit(EventBody::EdgeTaken {
+            edge: edge_id.to_string(),
+            from: from.to_string(),
+            to: to.clone(),
+            kind: edge_kind(kind).into(),
+        });
+        self.state.turns = 0;
+        self.state.position = Position::Enter { node: to };
+    }
+
+    fn wait(&mut self, id: &str, status: RunStatus, deadline: Option<String>) {
+        let paused = status != RunStatus::WaitingForUser;
+        self.state.status = status;
+        self.state.position = Position::Waiting {
+            node: id.to_string(),
+            paused,
+            deadline,
+        };
+    }
+
+    /// A message from the agent to the user (a reply, a `say`, an `end` message).
+    pub(super) fn say(&mut self, id: &str, text: String) {
+        self.emit(EventBody::Message {
+            node: id.to_string(),
+            role: "agent".into(),
+            text: text.clone(),
+        });
+        self.conversation.push(ChatMessage {
+            role: "assistant".into(),
+            text,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            node: id.to_string(),
+        });
+    }
+
+    fn complete(&mut self, id: &str, outcome: String) {
+        self.emit(EventBody::RunCompleted {
+            outcome: outcome.clone(),
+        });
+        self.state.status = RunStatus::Completed;
+        self.state.outcome = Some(outcome);
+        self.state.position = Position::Finished { node: id.to_string() };
+    }
+
+    /// Fills a text's templates from the variables.
+    pub(super) fn fill(&self, text: &Text) -> Result<String, Failure> {
+        render(&self.program, text, Scope::vars(&self.state.vars))
+    }
+
+    /// Applies an answer (or, with `None`, an expired deadline) to the current pause.
+    pub(super) fn answer_pause(&mut self, answer: Option<Answer>) -> Result<(), RunError> {
+        let Position::Waiting { node: id, .. } = self.state.position.clone() else {
+            return Err(RunError::Input(format!("run {} is not paused", self.state.run_id)));
+        };
+        let program = std::sync::Arc::clone(&self.program);
+        let node = program
+            .node(&id)
+            .ok_or_else(|| RunError::Input(format!("no node `{id}`")))?;
+        let (with, edge) = match (node, answer) {
+            (Node::Handoff(h), Some(Answer::Return)) => {
+                let edge = h
+                    .exits
+                    .iter()
+                    .find(|e| program.edge(e).is_some_and(|e| e.kind == EdgeKind::Return));
+                ("return", edge.cloned())
+            }
+            (Node::Approval(a), answer) => {
+                if self.deadline_passed() {
+                    ("timeout", a.timeout_edge.clone())
+                } else {
+                    match answer {
+                        Some(Answer::Approve) => ("approve", a.approved_edge.clone()),
+                        Some(Answer::Reject) => ("reject", a.rejected_edge.clone()),
+                        _ => {
+                            return Err(RunError::Input(format!(
+                                "run {} waits for an approval at `{id}`: answer with --approve or --reject",
+                                self.state.run_id
+                            )));
+                        }
+                    }
+                }
+            }
+            (Node::Handoff(_), _) => {
+                return Err(RunError::Input(format!(
+                    "run {} waits for a human at handoff `{id}`: answer with --return",
+                    self.state.run_id
+                )));
+            }
+            _ => {
+                return Err(RunError::Input(format!(
+                    "run {} waits for a user message at `{id}`, not for --approve, --reject or --return",
+                    self.state.run_id
+                )));
+            }
+        };
+        self.emit(EventBody::Resumed {
+            node: id.clone(),
+            with: with.into(),
+        });
+        self.state.status = RunStatus::Running;
+        match edge {
+            Some(edge) => self.take(&id, &edge),
+            None if with == "return" => self.complete(&id, "handed_off".into()),
+            None => {
+                let error = format!("approval `{id}` has no exit for `{with}`");
+                self.emit(EventBody::RunFailed {
+                    node: id.clone(),
+                    error: error.clone(),
+                });
+                self.state.status = RunStatus::Failed;
+                self.state.error = Some(error);
+                self.state.position = Position::Finished { node: id };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An edge kind as in events.
+pub fn edge_kind(kind: EdgeKind) -> &'static str {
+    match kind {
+        EdgeKind::Direct => "direct",
+        EdgeKind::Conditional => "conditional",
+        EdgeKind::Companion => "companion",
+        EdgeKind::Error => "error",
+        EdgeKind::Approved => "approved",
+        EdgeKind::Rejected => "rejected",
+        EdgeKind::Timeout => "timeout",
+        EdgeKind::Return => "return",
+        EdgeKind::TurnLimit => "turn_limit",
+    }
+}

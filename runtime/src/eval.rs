@@ -1,0 +1,361 @@
+//! Evaluates the compiled graph's expressions and texts (COMPILED_GRAPH.md,
+//! "Expressions and text") against a run's values. No parser: the tree is JSON.
+
+use crate::program::{Program, Root};
+use flow_graph::{Expr, Op, Text, TextPart};
+use serde_json::{Map, Number, Value};
+use std::cmp::Ordering;
+
+/// The values an expression may read.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    /// `$.vars`: an object of inputs and variables.
+    pub vars: &'a Value,
+    /// `$.result`, in an action's `set` lines and exits.
+    pub result: Option<&'a Value>,
+    /// `$.params`, inside a tool.
+    pub params: Option<&'a Value>,
+    /// `$.secrets`, inside a tool.
+    pub secrets: Option<&'a Value>,
+}
+
+impl<'a> Scope<'a> {
+    /// A scope of the variables only.
+    pub fn vars(vars: &'a Value) -> Scope<'a> {
+        Scope {
+            vars,
+            result: None,
+            params: None,
+            secrets: None,
+        }
+    }
+}
+
+/// Why an expression could not be evaluated.
+pub type EvalError = String;
+
+/// Evaluates an expression.
+pub fn eval(program: &Program, e: &Expr, scope: Scope<'_>) -> Result<Value, EvalError> {
+    match e {
+        Expr::Path { path } => read_path(program, path, scope),
+        Expr::Lit { lit } => Ok(lit.clone()),
+        Expr::List { list } => list
+            .iter()
+            .map(|x| eval(program, x, scope))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        Expr::Object { object } => {
+            let mut map = Map::with_capacity(object.len());
+            for (k, x) in object {
+                map.insert(k.clone(), eval(program, x, scope)?);
+            }
+            Ok(Value::Object(map))
+        }
+        Expr::Template { template } => render(program, template, scope).map(Value::String),
+        Expr::Call { call, args } => {
+            let args = args
+                .iter()
+                .map(|x| eval(program, x, scope))
+                .collect::<Result<Vec<_>, _>>()?;
+            call_builtin(call, &args)
+        }
+        Expr::Op { op, args } => eval_op(program, *op, args, scope),
+    }
+}
+
+/// Evaluates a condition, which must be a boolean.
+pub fn eval_bool(program: &Program, e: &Expr, scope: Scope<'_>) -> Result<bool, EvalError> {
+    match eval(program, e, scope)? {
+        Value::Bool(b) => Ok(b),
+        other => Err(format!("a condition gave {}, not true or false", kind_of(&other))),
+    }
+}
+
+/// Fills a text's templates.
+pub fn render(program: &Program, text: &Text, scope: Scope<'_>) -> Result<String, EvalError> {
+    let mut out = String::new();
+    for part in text {
+        match part {
+            TextPart::Text { text } => out.push_str(text),
+            TextPart::Expr { expr } => out.push_str(&show(&eval(program, expr, scope)?)),
+        }
+    }
+    Ok(out)
+}
+
+/// A value shown in text: strings as they are, `null` as nothing, the rest as JSON.
+pub fn show(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn read_path(program: &Program, path: &str, scope: Scope<'_>) -> Result<Value, EvalError> {
+    let compiled = program
+        .path(path)
+        .ok_or_else(|| format!("path `{path}` was not prepared"))?;
+    let base = match compiled.root {
+        Root::Vars => Some(scope.vars),
+        Root::Result => scope.result,
+        Root::Params => scope.params,
+        Root::Secrets => scope.secrets,
+    };
+    let Some(base) = base else { return Ok(Value::Null) };
+    Ok(match &compiled.query {
+        None => base.clone(),
+        Some(q) => q.query(base).first().cloned().unwrap_or(Value::Null),
+    })
+}
+
+fn eval_op(program: &Program, op: Op, args: &[Expr], scope: Scope<'_>) -> Result<Value, EvalError> {
+    let arg = |i: usize| -> Result<Value, EvalError> {
+        let e = args
+            .get(i)
+            .ok_or_else(|| format!("`{}` is missing an operand", op.as_str()))?;
+        eval(program, e, scope)
+    };
+    match op {
+        Op::Coalesce => {
+            for e in args {
+                let v = eval(program, e, scope)?;
+                if !v.is_null() {
+                    return Ok(v);
+                }
+            }
+            Ok(Value::Null)
+        }
+        Op::And | Op::Or => {
+            for e in args {
+                match eval(program, e, scope)? {
+                    Value::Bool(b) if b == (op == Op::Or) => return Ok(Value::Bool(b)),
+                    Value::Bool(_) => {}
+                    other => {
+                        return Err(format!(
+                            "`{}` needs true or false, got {}",
+                            op.as_str(),
+                            kind_of(&other)
+                        ));
+                    }
+                }
+            }
+            Ok(Value::Bool(op == Op::And))
+        }
+        Op::Not => match arg(0)? {
+            Value::Bool(b) => Ok(Value::Bool(!b)),
+            other => Err(format!("`not` needs true or false, got {}", kind_of(&other))),
+        },
+        Op::Neg => match arg(0)? {
+            Value::Number(n) => Ok(negate(&n)),
+            other => Err(format!("`-` needs a number, got {}", kind_of(&other))),
+        },
+        Op::Get => Ok(get(&arg(0)?, &arg(1)?)),
+        Op::Eq => Ok(Value::Bool(equal(&arg(0)?, &arg(1)?))),
+        Op::Ne => Ok(Value::Bool(!equal(&arg(0)?, &arg(1)?))),
+        Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            let ord = compare(&a, &b).ok_or_else(|| format!("cannot order {} and {}", kind_of(&a), kind_of(&b)))?;
+            Ok(Value::Bool(match op {
+                Op::Lt => ord == Ordering::Less,
+                Op::Le => ord != Ordering::Greater,
+                Op::Gt => ord == Ordering::Greater,
+                _ => ord != Ordering::Less,
+            }))
+        }
+        Op::In => {
+            let (needle, hay) = (arg(0)?, arg(1)?);
+            match (&needle, &hay) {
+                (_, Value::Array(items)) => Ok(Value::Bool(items.iter().any(|x| equal(x, &needle)))),
+                (Value::String(n), Value::String(h)) => Ok(Value::Bool(h.contains(n.as_str()))),
+                _ => Err(format!(
+                    "`in` cannot look for {} in {}",
+                    kind_of(&needle),
+                    kind_of(&hay)
+                )),
+            }
+        }
+        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            arithmetic(op, &a, &b)
+        }
+    }
+}
+
+fn arithmetic(op: Op, a: &Value, b: &Value) -> Result<Value, EvalError> {
+    if op == Op::Add
+        && let (Value::String(x), Value::String(y)) = (a, b)
+    {
+        return Ok(Value::String(format!("{x}{y}")));
+    }
+    let (Value::Number(x), Value::Number(y)) = (a, b) else {
+        return Err(format!(
+            "`{}` needs two numbers, got {} and {}",
+            op.as_str(),
+            kind_of(a),
+            kind_of(b)
+        ));
+    };
+    if op != Op::Div
+        && let (Some(i), Some(j)) = (x.as_i64(), y.as_i64())
+    {
+        let exact = match op {
+            Op::Add => i.checked_add(j),
+            Op::Sub => i.checked_sub(j),
+            Op::Mul => i.checked_mul(j),
+            _ if j == 0 => return Err("remainder of a division by zero".into()),
+            _ => i.checked_rem(j),
+        };
+        if let Some(v) = exact {
+            return Ok(Value::from(v));
+        }
+    }
+    let (i, j) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+    if matches!(op, Op::Div | Op::Rem) && j == 0.0 {
+        return Err("division by zero".into());
+    }
+    let v = match op {
+        Op::Add => i + j,
+        Op::Sub => i - j,
+        Op::Mul => i * j,
+        Op::Div => i / j,
+        _ => i % j,
+    };
+    Number::from_f64(v)
+        .map(Value::Number)
+        .ok_or_else(|| format!("`{}` gave a number JSON cannot hold", op.as_str()))
+}
+
+fn negate(n: &Number) -> Value {
+    match n.as_i64().and_then(i64::checked_neg) {
+        Some(i) => Value::from(i),
+        None => Number::from_f64(-n.as_f64().unwrap_or(0.0)).map_or(Value::Null, Value::Number),
+    }
+}
+
+/// A field (string key) or element (integer index) of a value; `null` when absent.
+pub fn get(base: &Value, key: &Value) -> Value {
+    match (base, key) {
+        (Value::Object(m), Value::String(k)) => m.get(k).cloned().unwrap_or(Value::Null),
+        (Value::Array(items), Value::Number(n)) => n
+            .as_u64()
+            .and_then(|i| items.get(usize::try_from(i).ok()?))
+            .cloned()
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// Equality where `1` and `1.0` are the same number.
+pub fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => Some(i.cmp(&j)),
+            _ => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        },
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+fn call_builtin(name: &str, args: &[Value]) -> Result<Value, EvalError> {
+    match (name, args) {
+        ("len", [Value::String(s)]) => Ok(Value::from(s.chars().count())),
+        ("len", [Value::Array(items)]) => Ok(Value::from(items.len())),
+        ("lower", [Value::String(s)]) => Ok(Value::String(s.to_lowercase())),
+        ("upper", [Value::String(s)]) => Ok(Value::String(s.to_uppercase())),
+        ("contains", [Value::String(h), Value::String(n)]) => Ok(Value::Bool(h.contains(n.as_str()))),
+        ("contains", [Value::Array(items), x]) => Ok(Value::Bool(items.iter().any(|i| equal(i, x)))),
+        _ => {
+            let kinds: Vec<&str> = args.iter().map(kind_of).collect();
+            Err(format!("`{name}` cannot take ({})", kinds.join(", ")))
+        }
+    }
+}
+
+/// A value's JSON kind, for error messages.
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Shows an expression as `.flow` source, for `flow inspect` and traces.
+pub fn display(e: &Expr) -> String {
+    match e {
+        Expr::Path { path } => display_path(path),
+        Expr::Lit { lit } => lit.to_string(),
+        Expr::List { list } => format!("[{}]", list.iter().map(display).collect::<Vec<_>>().join(", ")),
+        Expr::Object { object } => {
+            let entries: Vec<String> = object.iter().map(|(k, v)| format!("{k}: {}", display(v))).collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        Expr::Template { template } => format!("\"{}\"", display_text(template)),
+        Expr::Call { call, args } => format!("{call}({})", args.iter().map(display).collect::<Vec<_>>().join(", ")),
+        Expr::Op { op, args } => match (op, args.as_slice()) {
+            (Op::Not, [a]) => format!("not {}", display(a)),
+            (Op::Neg, [a]) => format!("-{}", display(a)),
+            (Op::Get, [a, Expr::Lit { lit: Value::String(k) }]) => format!("({}).{k}", display(a)),
+            (Op::Get, [a, k]) => format!("({})[{}]", display(a), display(k)),
+            (op, args) => {
+                let parts: Vec<String> = args.iter().map(display_operand).collect();
+                parts.join(&format!(" {} ", op.as_str()))
+            }
+        },
+    }
+}
+
+fn display_operand(e: &Expr) -> String {
+    match e {
+        Expr::Op { op, .. } if !matches!(op, Op::Get | Op::Neg) => format!("({})", display(e)),
+        _ => display(e),
+    }
+}
+
+fn display_path(path: &str) -> String {
+    let rest = path.strip_prefix("$.").unwrap_or(path);
+    if let Some(r) = rest.strip_prefix("vars.") {
+        r.to_string()
+    } else if let Some(r) = rest.strip_prefix("params.") {
+        r.to_string()
+    } else if let Some(r) = rest.strip_prefix("secrets.") {
+        format!("secret.{r}")
+    } else {
+        rest.to_string()
+    }
+}
+
+/// Shows a text with its templates as `{{ expr }}` placeholders.
+pub fn display_text(text: &Text) -> String {
+    let mut out = String::new();
+    for part in text {
+        match part {
+            TextPart::Text { text } => out.push_str(text),
+            TextPart::Expr { expr } => {
+                out.push_str("{{");
+                out.push_str(&display(expr));
+                out.push_str("}}");
+            }
+        }
+    }
+    out
+}

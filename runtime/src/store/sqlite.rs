@@ -1,0 +1,221 @@
+//! The embedded default store: one SQLite file in WAL mode with
+//! `synchronous=NORMAL` (safe against a killed process, not against power loss).
+//! A run's lock is an OS file lock beside the database, so it is released when
+//! the process holding it dies, however it dies.
+
+use super::{Checkpoint, RunLock, RunRecord, RunSummary, Store, StoreError, StoredRun, failed};
+use crate::state::{ChatMessage, RunState};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS graphs (hash TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, workflow TEXT NOT NULL, graph_hash TEXT NOT NULL, options TEXT NOT NULL,
+  status TEXT NOT NULL, node TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  run_id TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  run_id TEXT NOT NULL, idx INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (run_id, idx)
+) WITHOUT ROWID;
+";
+
+/// Runs kept in a SQLite file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    locks: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path`, creating its folder if needed.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(failed)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(failed)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(failed)?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        let mut locks = path.as_os_str().to_owned();
+        locks.push(".locks");
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            locks: PathBuf::from(locks),
+        })
+    }
+
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        self.conn
+            .lock()
+            .map_err(|_| failed("the store's connection was poisoned by a panic"))
+    }
+}
+
+impl Store for SqliteStore {
+    fn commit(&self, cp: &Checkpoint<'_>) -> Result<(), StoreError> {
+        let state_json = serde_json::to_string(cp.state).map_err(failed)?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(failed)?;
+        if let Some((record, graph_json)) = cp.create {
+            tx.prepare_cached("INSERT OR IGNORE INTO graphs (hash, json) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![record.graph_hash, graph_json]))
+                .map_err(failed)?;
+            tx.prepare_cached(
+                "INSERT INTO runs (id, workflow, graph_hash, options, status, node, created, updated, state)
+                 VALUES (?1, ?2, ?3, ?4, '', '', ?5, ?5, '')",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    record.run_id,
+                    record.workflow,
+                    record.graph_hash,
+                    record.options.to_string(),
+                    cp.state.created
+                ])
+            })
+            .map_err(failed)?;
+        }
+        let changed = tx
+            .prepare_cached("UPDATE runs SET status = ?2, node = ?3, updated = ?4, state = ?5 WHERE id = ?1")
+            .and_then(|mut s| {
+                s.execute(params![
+                    cp.state.run_id,
+                    cp.state.status.as_str(),
+                    cp.state.node(),
+                    cp.state.updated,
+                    state_json
+                ])
+            })
+            .map_err(failed)?;
+        if changed != 1 {
+            return Err(failed(format!("run {} is not in the store", cp.state.run_id)));
+        }
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO events (run_id, seq, json) VALUES (?1, ?2, ?3)")
+                .map_err(failed)?;
+            for e in cp.events {
+                let seq = i64::try_from(e.seq).map_err(failed)?;
+                insert.execute(params![e.run_id, seq, e.to_line()]).map_err(failed)?;
+            }
+            let mut insert = tx
+                .prepare_cached("INSERT INTO messages (run_id, idx, json) VALUES (?1, ?2, ?3)")
+                .map_err(failed)?;
+            for (i, m) in cp.messages.iter().enumerate() {
+                let idx = i64::try_from(cp.first_message + i).map_err(failed)?;
+                let json = serde_json::to_string(m).map_err(failed)?;
+                insert.execute(params![cp.state.run_id, idx, json]).map_err(failed)?;
+            }
+        }
+        tx.commit().map_err(failed)
+    }
+
+    fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let conn = self.conn()?;
+        let row = conn
+            .query_row(
+                "SELECT workflow, graph_hash, options, state FROM runs WHERE id = ?1",
+                params![run_id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(failed)?;
+        let Some((workflow, graph_hash, options, state)) = row else {
+            return Ok(None);
+        };
+        let state: RunState =
+            serde_json::from_str(&state).map_err(|e| failed(format!("run {run_id} has a bad checkpoint: {e}")))?;
+        let options = serde_json::from_str(&options).map_err(failed)?;
+        let mut stmt = conn
+            .prepare_cached("SELECT json FROM messages WHERE run_id = ?1 ORDER BY idx")
+            .map_err(failed)?;
+        let messages = stmt
+            .query_map(params![run_id], |r| r.get::<_, String>(0))
+            .map_err(failed)?
+            .map(|m| {
+                let text = m.map_err(failed)?;
+                serde_json::from_str::<ChatMessage>(&text).map_err(failed)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(StoredRun {
+            record: RunRecord {
+                run_id: run_id.to_string(),
+                workflow,
+                graph_hash,
+                options,
+            },
+            state,
+            messages,
+        }))
+    }
+
+    fn graph(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.conn()?;
+        conn.query_row("SELECT json FROM graphs WHERE hash = ?1", params![hash], |r| r.get(0))
+            .optional()
+            .map_err(failed)
+    }
+
+    fn events_after(&self, run_id: &str, seq: u64) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn()?;
+        let seq = i64::try_from(seq).map_err(failed)?;
+        let mut stmt = conn
+            .prepare_cached("SELECT json FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq")
+            .map_err(failed)?;
+        stmt.query_map(params![run_id, seq], |r| r.get::<_, String>(0))
+            .map_err(failed)?
+            .map(|r| r.map_err(failed))
+            .collect()
+    }
+
+    fn list(&self) -> Result<Vec<RunSummary>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare("SELECT id, workflow, status, node, updated FROM runs ORDER BY updated DESC, id DESC")
+            .map_err(failed)?;
+        stmt.query_map([], |r| {
+            Ok(RunSummary {
+                run_id: r.get(0)?,
+                workflow: r.get(1)?,
+                status: r.get(2)?,
+                node: r.get(3)?,
+                updated: r.get(4)?,
+            })
+        })
+        .map_err(failed)?
+        .map(|r| r.map_err(failed))
+        .collect()
+    }
+
+    fn lock(&self, run_id: &str) -> Result<RunLock, StoreError> {
+        if run_id.is_empty() || !run_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(failed(format!("`{run_id}` is not a run id")));
+        }
+        std::fs::create_dir_all(&self.locks).map_err(failed)?;
+        let path = self.locks.join(format!("{run_id}.lock"));
+        let file: File = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock::new(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy(run_id.to_string())),
+            Err(std::fs::TryLockError::Error(e)) => Err(failed(format!("cannot lock {}: {e}", path.display()))),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Carrying out tools: stubs (`--stubs`), the runtime's builtins, handlers the
+//! host registers, and HTTP requests. Every result is checked against the
+//! tool's output schema; a mismatch is a tool error.
+
+use crate::model::scripted::{Script, StubResult};
+use crate::program::Program;
+use flow_graph::Implementation;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A boxed future of a tool's result.
+pub type ToolFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+
+/// A `host` tool's handler, registered by the service that embeds the runtime.
+pub trait HostTool: Send + Sync {
+    /// Runs the tool on its arguments (an object by parameter name).
+    fn call(&self, input: Value) -> ToolFuture;
+}
+
+impl<F, Fut> HostTool for F
+where
+    F: Fn(Value) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Value, String>> + Send + 'static,
+{
+    fn call(&self, input: Value) -> ToolFuture {
+        Box::pin(self(input))
+    }
+}
+
+/// The ways a run's tools are carried out.
+#[derive(Clone, Default)]
+pub struct Toolbox {
+    /// Host handlers by tool id.
+    pub host: HashMap<String, Arc<dyn HostTool>>,
+    /// Stubbed results (`[tool NAME]` sections of a script), if any.
+    pub stubs: Option<Arc<Script>>,
+}
+
+impl Toolbox {
+    /// Whether a tool can be carried out in this run (host tools need a handler or a stub).
+    pub fn can_run(&self, program: &Program, id: &str) -> bool {
+        let stubbed = self.stubs.as_ref().is_some_and(|s| s.tool_results(id).is_some());
+        match program.tool(id).map(|t| &t.implementation) {
+            Some(Implementation::Host {}) => stubbed || self.host.contains_key(id),
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Calls a tool; `call_index` counts this tool's earlier calls in the run (it picks a stub).
+    pub async fn call(&self, program: &Program, id: &str, input: Value, call_index: u32) -> Result<Value, String> {
+        let tool = program.tool(id).ok_or_else(|| format!("unknown tool `{id}`"))?;
+        let output = if let Some(results) = self.stubs.as_ref().and_then(|s| s.tool_results(id)) {
+            let i = (call_index as usize).min(results.len().saturating_sub(1));
+            match results.get(i) {
+                Some(StubResult::Ok(v)) => v.clone(),
+                Some(StubResult::Err(e)) => return Err(e.clone()),
+                None => return Err(format!("the stubs have no result for `{id}`")),
+            }
+        } else {
+            match &tool.implementation {
+                Implementation::Builtin { name } => builtin(name, &ordered_args(&tool.input_schema, &input))?,
+                Implementation::Host {} => match self.host.get(id) {
+                    Some(handler) => handler.call(input).await?,
+                    None => return Err(format!("no handler is registered for host tool `{id}`")),
+                },
+                Implementation::Http { .. } => {
+                    return Err(format!(
+                        "HTTP tools are not in this build yet; stub `{id}` with a [tool {id}] section and --stubs"
+                    ));
+                }
+            }
+        };
+        program
+            .check_output(id, &output)
+            .map_err(|why| format!("the result does not match the tool's return type: {why}"))?;
+        Ok(output)
+    }
+}
+
+/// A tool's arguments in the order of its parameters.
+fn ordered_args(input_schema: &Value, input: &Value) -> Vec<Value> {
+    let names = input_schema.get("properties").and_then(Value::as_object);
+    names
+        .map(|props| {
+            props
+                .keys()
+                .map(|k| input.get(k).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The runtime's builtin functions (LANGUAGE.md §5).
+pub fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
+    match (name, args) {
+        ("time.now", []) => Ok(Value::String(crate::event::now_rfc3339())),
+        ("time.today", []) => Ok(Value::String(jiff::Zoned::now().date().to_string())),
+        ("text.lower", [Value::String(s)]) => Ok(Value::String(s.to_lowercase())),
+        ("text.upper", [Value::String(s)]) => Ok(Value::String(s.to_uppercase())),
+        ("math.round", [Value::Number(n)]) => {
+            let x = n.as_f64().unwrap_or(0.0).round();
+            if x.is_finite() && x.abs() < 9.0e15 {
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(Value::from(x as i64))
+            } else {
+                Err(format!("math.round: {n} is too large to round to an int"))
+            }
+        }
+        _ => Err(format!("builtin `{name}` cannot take these {} arguments", args.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn builtins_compute() {
+        assert_eq!(builtin("text.upper", &[json!("abc")]), Ok(json!("ABC")));
+        assert_eq!(builtin("text.lower", &[json!("ÀB")]), Ok(json!("àb")));
+        assert_eq!(builtin("math.round", &[json!(2.5)]), Ok(json!(3)));
+        assert_eq!(builtin("math.round", &[json!(-2.4)]), Ok(json!(-2)));
+        let today = builtin("time.today", &[]).unwrap();
+        assert_eq!(today.as_str().map(str::len), Some(10));
+        let now = builtin("time.now", &[]).unwrap();
+        assert!(now.as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
+        assert!(builtin("math.round", &[json!("x")]).is_err());
+    }
+}

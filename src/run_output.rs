@@ -1,0 +1,165 @@
+//! Where a run's events go on the command line: the `--events` file (or stdout),
+//! the user's view on stdout, and the `--trace` on stderr.
+
+use flow_runtime::Run;
+use flow_runtime::store::Store;
+use serde_json::Value;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+
+enum Sink {
+    None,
+    Stdout,
+    File(File),
+}
+
+/// A run's outputs, ready to attach to it.
+pub struct Output {
+    sink: Sink,
+    trace: bool,
+}
+
+impl Output {
+    /// Opens `--events` (`-` is stdout) for appending.
+    pub fn open(events: Option<&str>, trace: bool, _store: &dyn Store, _run_id: &str) -> Result<Output, String> {
+        let sink = match events {
+            None => Sink::None,
+            Some("-") => Sink::Stdout,
+            Some(path) => {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .read(true)
+                    .open(path)
+                    .map_err(|e| format!("cannot open the events file {path}: {e}"))?;
+                Sink::File(file)
+            }
+        };
+        Ok(Output { sink, trace })
+    }
+
+    /// Writes the stored events the `--events` file lacks (after its last `seq`
+    /// for this run), dropping a line a crash cut short.
+    pub fn catch_up(&self, store: &dyn Store, run_id: &str) -> Result<(), String> {
+        let Sink::File(file) = &self.sink else { return Ok(()) };
+        let mut file = file;
+        let mut text = String::new();
+        file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        file.read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the events file: {e}"))?;
+        if !text.is_empty() && !text.ends_with('\n') {
+            let keep = text.rfind('\n').map_or(0, |i| i + 1);
+            file.set_len(keep as u64).map_err(|e| e.to_string())?;
+            text.truncate(keep);
+        }
+        let last = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v.get("run_id").and_then(Value::as_str) == Some(run_id))
+            .filter_map(|v| v.get("seq").and_then(Value::as_u64))
+            .max()
+            .unwrap_or(0);
+        let missing = store.events_after(run_id, last).map_err(|e| e.to_string())?;
+        let mut out = String::new();
+        for line in missing {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        file.write_all(out.as_bytes())
+            .map_err(|e| format!("cannot write the events file: {e}"))
+    }
+
+    /// Sends the run's committed events to the outputs.
+    pub fn attach(self, run: &mut Run) {
+        let Output { mut sink, trace } = self;
+        run.on_event(move |event| {
+            let json = event.to_json();
+            match &mut sink {
+                Sink::File(file) => {
+                    let _ = file.write_all(format!("{json}\n").as_bytes());
+                }
+                Sink::Stdout => outln!("{json}"),
+                Sink::None => {}
+            }
+            if !matches!(sink, Sink::Stdout)
+                && let flow_runtime::EventBody::Message { role, text, .. } = &event.body
+                && role == "agent"
+            {
+                outln!("{text}");
+            }
+            if trace && let Some(line) = trace_line(&json) {
+                eprintln!("{line}");
+            }
+        });
+    }
+}
+
+/// One event as a readable line (for `--trace` and `flow runs show`).
+pub fn trace_line(e: &Value) -> Option<String> {
+    let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
+    let seq = e.get("seq").and_then(Value::as_u64).unwrap_or(0);
+    let body = match s("type") {
+        "run_started" => format!(
+            "run started: {} inputs {}",
+            s("workflow"),
+            e.get("inputs").cloned().unwrap_or(Value::Null)
+        ),
+        "node_entered" => format!("enter {} ({})", s("node"), s("kind")),
+        "message" => format!("{} says: {}", s("role"), s("text").replace('\n', " / ")),
+        "llm_call" => {
+            let tokens = match (
+                e.get("input_tokens").and_then(Value::as_u64),
+                e.get("output_tokens").and_then(Value::as_u64),
+            ) {
+                (Some(i), Some(o)) => format!(", {i}+{o} tokens"),
+                _ => String::new(),
+            };
+            let error = e
+                .get("error")
+                .and_then(Value::as_str)
+                .map(|x| format!(" FAILED: {x}"))
+                .unwrap_or_default();
+            let rejected = e.get("rejected").and_then(Value::as_array).filter(|r| !r.is_empty());
+            let rejected = rejected
+                .map(|r| format!(" rejected {}", Value::Array(r.clone())))
+                .unwrap_or_default();
+            format!(
+                "llm {} at {}: {}:{} ({} ms{tokens}){error}{rejected}",
+                s("purpose"),
+                s("node"),
+                s("provider"),
+                s("model"),
+                e.get("latency_ms").and_then(Value::as_u64).unwrap_or(0)
+            )
+        }
+        "tool_call" => format!("call {} {}", s("tool"), e.get("input").cloned().unwrap_or(Value::Null)),
+        "tool_result" => {
+            let what = match e.get("error").and_then(Value::as_str) {
+                Some(err) => format!("failed: {err}"),
+                None => format!("-> {}", e.get("output").cloned().unwrap_or(Value::Null)),
+            };
+            let companion = if e.get("companion").and_then(Value::as_bool) == Some(true) {
+                " (companion)"
+            } else {
+                ""
+            };
+            format!(
+                "tool {}{companion} {what} ({} ms)",
+                s("tool"),
+                e.get("latency_ms").and_then(Value::as_u64).unwrap_or(0)
+            )
+        }
+        "variable_set" => format!(
+            "set {} = {}",
+            s("variable"),
+            e.get("value").cloned().unwrap_or(Value::Null)
+        ),
+        "edge_taken" => format!("edge {}: {} -> {} ({})", s("edge"), s("from"), s("to"), s("kind")),
+        "paused" => format!("paused at {}: {}", s("node"), s("state")),
+        "resumed" => format!("resumed at {} with {}", s("node"), s("with")),
+        "run_completed" => format!("run completed: {}", s("outcome")),
+        "run_failed" => format!("run failed at {}: {}", s("node"), s("error")),
+        _ => return None,
+    };
+    Some(format!("[{seq:>4}] {body}"))
+}

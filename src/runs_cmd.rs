@@ -1,0 +1,105 @@
+//! `flow runs` (list) and `flow runs show RUN_ID` (one run in full).
+
+use crate::run_cmd::{open_store, store_error};
+use crate::run_output::trace_line;
+use serde_json::Value;
+use std::path::Path;
+
+/// Lists the runs of the store, the most recently changed first.
+pub fn list(store_path: Option<&Path>) -> u8 {
+    let store = match open_store(store_path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let runs = match store.list() {
+        Ok(runs) => runs,
+        Err(e) => return store_error(&e),
+    };
+    if runs.is_empty() {
+        eprintln!("no runs in {}", crate::run_cmd::store_path(store_path).display());
+        return 0;
+    }
+    let width = |f: &dyn Fn(&flow_runtime::store::RunSummary) -> usize, min: usize| {
+        runs.iter().map(f).max().unwrap_or(0).max(min)
+    };
+    let (w_wf, w_state, w_node) = (
+        width(&|r| r.workflow.len(), 8),
+        width(&|r| r.status.len(), 5),
+        width(&|r| r.node.len(), 4),
+    );
+    outln!(
+        "{:<36}  {:<w_wf$}  {:<w_state$}  {:<w_node$}  UPDATED",
+        "RUN",
+        "WORKFLOW",
+        "STATE",
+        "NODE"
+    );
+    for r in runs {
+        outln!(
+            "{:<36}  {:<w_wf$}  {:<w_state$}  {:<w_node$}  {}",
+            r.run_id,
+            r.workflow,
+            r.status,
+            r.node,
+            r.updated
+        );
+    }
+    0
+}
+
+/// Shows one run: state, node, variables, conversation and history.
+pub fn show(run_id: &str, store: Option<&Path>) -> u8 {
+    let store = match open_store(store) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let stored = match store.load(run_id) {
+        Ok(Some(run)) => run,
+        Ok(None) => {
+            eprintln!("error: no run `{run_id}` in the store");
+            return crate::EXIT_USAGE;
+        }
+        Err(e) => return store_error(&e),
+    };
+    let state = &stored.state;
+    outln!("run       {}", state.run_id);
+    outln!("workflow  {}", state.workflow);
+    outln!("state     {}", state.status.as_str());
+    outln!("node      {}", state.node());
+    if let Some(outcome) = &state.outcome {
+        outln!("outcome   {outcome}");
+    }
+    if let Some(error) = &state.error {
+        outln!("error     {error}");
+    }
+    outln!("steps     {}", state.steps);
+    outln!("created   {}", state.created);
+    outln!("updated   {}", state.updated);
+    if let Some(models) = stored
+        .record
+        .options
+        .get("models")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+    {
+        outln!("models    {}", Value::Object(models.clone()));
+    }
+    outln!("\nvariables");
+    if let Value::Object(vars) = &state.vars {
+        for (name, value) in vars {
+            outln!("  {name} = {value}");
+        }
+    }
+    match store.events_after(run_id, 0) {
+        Ok(events) => {
+            outln!("\nhistory");
+            for line in events {
+                if let Some(text) = serde_json::from_str::<Value>(&line).ok().as_ref().and_then(trace_line) {
+                    outln!("  {text}");
+                }
+            }
+        }
+        Err(e) => return store_error(&e),
+    }
+    0
+}
