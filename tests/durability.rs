@@ -1,0 +1,122 @@
+//! Durability: a run killed with SIGKILL at any point resumes from its last
+//! checkpoint with nothing lost, and its events keep one `seq` each, in order.
+
+mod common;
+
+use common::temp_dir;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn spawn(dir: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("FLOW_STORE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start flow")
+}
+
+/// The stored run's id and state, once its first step is committed.
+fn stored_run(dir: &Path) -> Option<(String, String)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args(["runs"])
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut fields = text.lines().nth(1)?.split_whitespace();
+    let id = fields.next()?.to_string();
+    let state = fields.nth(1)?.to_string();
+    Some((id, state))
+}
+
+#[test]
+fn a_run_killed_again_and_again_loses_nothing() {
+    let dir = temp_dir("kill-resume");
+    let flow = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/durability/counter.flow");
+    let flow = flow.to_str().unwrap();
+    // Delays spread over the whole run (about 500 ms in a debug build).
+    let delays = [3u64, 40, 7, 90, 15, 60, 25, 5, 120, 35, 10, 75, 20, 50, 30];
+    let mut killed_mid_run = 0;
+    let mut finished = None;
+    for delay in delays {
+        let mut child = match stored_run(&dir) {
+            None => spawn(&dir, &["run", flow, "--events", "events.jsonl"]),
+            // A kill can land after the last commit, before the process exits.
+            Some((_, state)) if state == "completed" => break,
+            Some((id, _)) => spawn(&dir, &["resume", &id, "--events", "events.jsonl"]),
+        };
+        std::thread::sleep(Duration::from_millis(delay));
+        match child.try_wait().expect("poll flow") {
+            Some(status) => {
+                finished = Some(status);
+                break;
+            }
+            None => {
+                child.kill().expect("SIGKILL");
+                let _ = child.wait();
+                killed_mid_run += 1;
+            }
+        }
+    }
+    let (id, state) = stored_run(&dir).expect("a stored run");
+    let status = match finished {
+        Some(status) => status.code(),
+        None if state == "completed" => {
+            // Its last events may not have reached the file: a resume writes them.
+            let out = Command::new(env!("CARGO_BIN_EXE_flow"))
+                .args(["resume", &id, "--events", "events.jsonl"])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "a completed run is not resumed");
+            Some(0)
+        }
+        None => spawn(&dir, &["resume", &id, "--events", "events.jsonl"])
+            .wait()
+            .expect("flow ran")
+            .code(),
+    };
+    assert!(killed_mid_run >= 3, "only {killed_mid_run} kills landed mid-run");
+    assert_eq!(status, Some(0), "the run completes after {killed_mid_run} kills");
+
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let parsed: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line of the events file is whole JSON"))
+        .collect();
+    let seqs: Vec<u64> = parsed.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
+    assert_eq!(seqs, expected, "no seq repeated or skipped");
+    assert!(parsed.iter().all(|e| e["run_id"] == id.as_str()));
+
+    // Every step applied exactly once: the counter is exact.
+    let sets = parsed
+        .iter()
+        .filter(|e| e["type"] == "variable_set" && e["variable"] == "n")
+        .count();
+    assert_eq!(sets, 3000);
+    let last = parsed.last().unwrap();
+    assert_eq!(last["type"], "run_completed");
+    assert_eq!(last["outcome"], "counted");
+    let message = parsed.iter().rev().find(|e| e["type"] == "message").unwrap();
+    assert_eq!(message["text"], "counted to 3000");
+    let node_entries = parsed.iter().filter(|e| e["type"] == "node_entered").count();
+    assert_eq!(node_entries, 6001, "3,000 ticks, 3,000 checks and the end");
+
+    // The store holds the same events as the file.
+    let shown = Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args(["runs", "show", &id])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("state     completed"), "{shown}");
+    assert!(shown.contains("  n = 3000"), "{shown}");
+    let history = shown.lines().filter(|l| l.starts_with("  [")).count();
+    assert_eq!(history, seqs.len());
+}
