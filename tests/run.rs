@@ -39,7 +39,9 @@ fn parse(script: &str) -> (Vec<Invocation>, Vec<(String, String)>) {
     let mut steps: Vec<Invocation> = Vec::new();
     let mut env = Vec::new();
     for line in script.lines() {
-        let Some(directive) = line.strip_prefix("#!") else { continue };
+        let Some(directive) = line.strip_prefix("#!") else {
+            continue;
+        };
         let (key, value) = directive.split_once(':').expect("a `#! key: value` line");
         let value = value.trim();
         match key.trim() {
@@ -79,7 +81,12 @@ fn flow_in(dir: &Path, args: &[String], stdin: &str, env: &[(String, String)]) -
         .stderr(Stdio::piped())
         .spawn()
         .expect("start flow");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("flow ran")
 }
 
@@ -87,7 +94,11 @@ fn flow_in(dir: &Path, args: &[String], stdin: &str, env: &[(String, String)]) -
 fn latest_run(dir: &Path) -> String {
     let out = flow_in(dir, &["runs".into()], "", &[]);
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().nth(1).and_then(|l| l.split_whitespace().next()).expect("a run in the store").to_string()
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a run in the store")
+        .to_string()
 }
 
 fn run_scenario(path: &Path) {
@@ -113,7 +124,12 @@ fn run_scenario(path: &Path) {
         let out = flow_in(&dir, &args, &step.stdin, &env);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let expected = step.exit.unwrap_or(0);
-        assert_eq!(out.status.code(), Some(expected), "{name}: step {i} ({:?}) stderr:\n{stderr}", step.args);
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "{name}: step {i} ({:?}) stderr:\n{stderr}",
+            step.args
+        );
         if step.args[0] == "run" && expected != 2 {
             run_id = latest_run(&dir);
         }
@@ -201,5 +217,5 @@ fn mask_ms(line: &str) -> String {
 
 #[test]
 fn scenarios() {
-    insta::glob!("run/*.script", |path| run_scenario(path));
+    insta::glob!("run/*.script", run_scenario);
 }
