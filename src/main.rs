@@ -6,6 +6,7 @@ mod explain_cmd;
 mod files;
 mod fmt_cmd;
 mod graph_cmd;
+mod lsp_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Start the language server on stdin/stdout.
+    Lsp,
     /// Format `.flow` files in place (or check that they are).
     Fmt {
         /// Files or folders (a folder means every `.flow` file below it). Default: the current folder.
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Explain { code } => explain_cmd::run(code.as_deref()),
         Command::Graph { file, format } => graph_cmd::run(&file, format),
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check),
+        Command::Lsp => lsp_cmd::run(),
     };
     ExitCode::from(code)
 }
