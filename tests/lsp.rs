@@ -283,18 +283,47 @@ fn positions_count_utf16_units_after_emoji_and_accents() {
     // The references on the emoji line start after `  "Café 😀 {{ordr_id}} — {{`:
     // 26 characters but 27 UTF-16 units (the emoji is two).
     assert_eq!(references[0]["range"]["start"]["character"], json!(27));
+    // Inside the emoji's two units, past the last line, past a line's end:
+    // positions are clamped, never an error.
+    let odd = [(10, 9), (999, 5), (0, 999)];
+    for (line, character) in odd {
+        let position = json!({"line": line, "character": character});
+        for method in [
+            "textDocument/hover",
+            "textDocument/completion",
+            "textDocument/definition",
+        ] {
+            let reply = client.request(method, at(&uri, &position));
+            assert!(reply.get("error").is_none(), "{method} at {position}: {reply}");
+        }
+    }
     client.shutdown();
 }
 
 #[test]
 fn typing_an_example_never_breaks_the_server() {
-    let text =
+    let example =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/order_support.flow")).unwrap();
     let mut client = Client::start();
-    let uri = uri("typing.flow");
+    // About 300 prefixes of the example, then every prefix of a short text
+    // with emoji and accents (cursors after multi-unit characters).
+    type_prefixes(&mut client, "typing.flow", &example, 300);
+    type_prefixes(
+        &mut client,
+        "typing_utf16.flow",
+        &markers(&fixture("utf16.flow")).0,
+        usize::MAX,
+    );
+    client.shutdown();
+}
+
+/// Feeds about `count` prefixes of `text` as one document, asking for
+/// completion and hover at the end of each; every request must be answered.
+fn type_prefixes(client: &mut Client, name: &str, text: &str, count: usize) {
+    let uri = uri(name);
     client.open(&uri, "");
     let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
-    let step = (boundaries.len() / 300).max(1);
+    let step = (boundaries.len() / count.min(boundaries.len())).max(1);
     let mut version = 1;
     for &end in boundaries.iter().step_by(step).chain(std::iter::once(&text.len())) {
         version += 1;
@@ -311,5 +340,5 @@ fn typing_an_example_never_breaks_the_server() {
         let hover = client.request("textDocument/hover", at(&uri, &position));
         assert!(hover.get("error").is_none(), "hover failed at {end}: {hover}");
     }
-    client.shutdown();
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
 }

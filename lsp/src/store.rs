@@ -75,9 +75,15 @@ impl Store {
         self.docs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records a document's new text (on open or change).
+    /// Records a document's new text (on open or change). A version older
+    /// than the one recorded is ignored, should notifications ever be handled
+    /// out of order.
     pub fn update(&self, uri: Uri, text: String, version: i32) {
-        self.docs().insert(
+        let mut docs = self.docs();
+        if docs.get(&uri).is_some_and(|e| e.version > version) {
+            return;
+        }
+        docs.insert(
             uri,
             Entry {
                 text: Arc::new(text),
