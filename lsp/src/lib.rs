@@ -21,6 +21,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![deny(clippy::print_stdout)]
+#![deny(missing_docs)]
 
 pub mod handlers;
 pub mod keywords;

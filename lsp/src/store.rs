@@ -128,3 +128,26 @@ impl Store {
         Some(entry.analysis.get_or_insert(analysis).clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_superseded_version_is_never_compiled() {
+        let store = Store::default();
+        let uri: Uri = "file:///a.flow".parse().unwrap();
+        store.update(uri.clone(), "workflow w {\n  start a\n}\n".into(), 1);
+        store.update(uri.clone(), "workflow w {\n  start b\n}\n".into(), 2);
+        // An older version arriving late changes nothing.
+        store.update(uri.clone(), String::new(), 1);
+        assert!(store.analysis_of(&uri, 1).is_none());
+        let latest = store.analysis(&uri).unwrap();
+        assert_eq!(latest.version, 2);
+        assert!(latest.text.contains("start b"));
+        // The analysis is computed once per version and shared.
+        assert!(Arc::ptr_eq(&latest, &store.analysis_of(&uri, 2).unwrap()));
+        store.close(&uri);
+        assert!(store.analysis(&uri).is_none());
+    }
+}
