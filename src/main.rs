@@ -15,6 +15,7 @@ mod files;
 mod fmt_cmd;
 mod graph_cmd;
 mod inspect_cmd;
+mod lsp_cmd;
 mod run_cmd;
 mod run_output;
 mod runs_cmd;
@@ -87,6 +88,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Start the language server on stdin/stdout.
+    Lsp,
     /// Format `.flow` files in place (or check that they are).
     Fmt {
         /// Files or folders (a folder means every `.flow` file below it). Default: the current folder.
@@ -234,6 +237,7 @@ fn main() -> ExitCode {
             None => runs_cmd::list(store.as_deref()),
         },
         Command::Inspect { file, node, json } => inspect_cmd::run(&file, &node, json),
+        Command::Lsp => lsp_cmd::run(),
     };
     ExitCode::from(code)
 }

@@ -5,7 +5,7 @@
 use crate::ast::*;
 use crate::check::{Program, VarRole};
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, Edit, Fix};
 use crate::span::Span;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -274,7 +274,8 @@ fn check_dead_ends(program: &Program<'_>, companions: &HashSet<usize>, diags: &m
                             ),
                         )
                         .primary("may find no exit")
-                        .help("add `else -> NODE` as the last exit, or an `if` for every value of the union"),
+                        .help("add `else -> NODE` as the last exit, or an `if` for every value of the union")
+                        .maybe_fix(append_line(node, "else -> end", "add `else -> end`")),
                     );
                 }
                 false
@@ -431,6 +432,12 @@ fn check_companions(program: &Program<'_>, graph: &Graph<'_>, diags: &mut Diagno
 
 /// W0502: an action whose call has no `on error` (companions are exempt).
 fn check_error_exits(program: &Program<'_>, companions: &HashSet<usize>, diags: &mut Diagnostics) {
+    // The fix sends failures to the first hand-off to a person, if there is one.
+    let target = program
+        .nodes
+        .iter()
+        .find(|n| n.kind == NodeKind::Handoff)
+        .map_or("end", |n| n.name.name.as_str());
     for (i, node) in program.nodes.iter().enumerate() {
         if node.kind != NodeKind::Action || companions.contains(&i) {
             continue;
@@ -445,7 +452,12 @@ fn check_error_exits(program: &Program<'_>, companions: &HashSet<usize>, diags: 
                     format!("the action `{}` calls a tool but has no `on error`", node.name.name),
                 )
                 .primary("a failed call fails the run")
-                .help("add `on error -> NODE` to recover, e.g. a handoff to a person"),
+                .help("add `on error -> NODE` to recover, e.g. a handoff to a person")
+                .maybe_fix(append_line(
+                    node,
+                    &format!("on error -> {target}"),
+                    &format!("add `on error -> {target}`"),
+                )),
             );
         }
     }
@@ -588,4 +600,25 @@ fn unset_path(
     let mut parts = vec!["start".to_string()];
     parts.extend(nodes.iter().map(|&n| graph.name(program, n).to_string()));
     parts.join(" -> ")
+}
+
+/// A fix that adds `line` as a new last line of `node`'s body, after its last
+/// field or exit. Nodes stand at the top level, so their lines are indented by
+/// two spaces in the canonical layout. None for an empty body, whose braces the
+/// syntax tree does not locate.
+fn append_line(node: &Node, line: &str, message: &str) -> Option<Fix> {
+    let last = node
+        .body
+        .fields
+        .iter()
+        .map(|f| f.span.end)
+        .chain(node.body.exits.iter().map(|e| e.span.end))
+        .max()?;
+    Some(Fix {
+        message: message.to_string(),
+        edits: vec![Edit {
+            span: Span { start: last, end: last },
+            text: format!("\n  {line}"),
+        }],
+    })
 }

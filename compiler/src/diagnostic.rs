@@ -97,6 +97,14 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the fix if there is one.
+    pub fn maybe_fix(mut self, fix: Option<Fix>) -> Self {
+        if fix.is_some() {
+            self.fix = fix;
+        }
+        self
+    }
+
     /// Sets a fix of one edit.
     pub fn fix(mut self, message: impl Into<String>, span: Span, text: impl Into<String>) -> Self {
         self.fix = Some(Fix {

@@ -35,6 +35,7 @@ pub mod format;
 pub mod render;
 pub mod span;
 pub mod suggest;
+pub mod symbols;
 pub mod syntax;
 
 pub use codes::{Code, Severity};

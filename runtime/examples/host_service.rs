@@ -82,7 +82,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let script = std::env::temp_dir().join("flow-host-service-example.script");
     std::fs::write(&script, SCRIPT)?;
     let mut options = RunOptions::default();
-    options.models.insert("m".into(), format!("scripted:{}", script.display()));
+    options
+        .models
+        .insert("m".into(), format!("scripted:{}", script.display()));
     let mut run = runtime.start(program, Default::default(), options, Default::default())?;
 
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -41,7 +41,8 @@ end done {
 }
 "#;
 
-const SCRIPT: &str = "[ask]\nreply: Which order?\nextract: {\"order_id\": \"A-7\"}\nchoose: the customer gave an order number\n";
+const SCRIPT: &str =
+    "[ask]\nreply: Which order?\nextract: {\"order_id\": \"A-7\"}\nchoose: the customer gave an order number\n";
 
 fn program() -> Arc<Program> {
     let graph = flow_compiler::compile(WORKFLOW, "desk.flow").graph.expect("compiles");
@@ -52,7 +53,9 @@ fn options(name: &str) -> RunOptions {
     let path = std::env::temp_dir().join(format!("flow-library-{name}-{}.script", std::process::id()));
     std::fs::write(&path, SCRIPT).unwrap();
     let mut options = RunOptions::default();
-    options.models.insert("m".into(), format!("scripted:{}", path.display()));
+    options
+        .models
+        .insert("m".into(), format!("scripted:{}", path.display()));
     options
 }
 
@@ -63,7 +66,10 @@ fn inputs() -> Map<String, Value> {
 }
 
 fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn runtime(store: Arc<dyn Store>) -> Runtime {
@@ -77,7 +83,9 @@ fn runtime(store: Arc<dyn Store>) -> Runtime {
 #[test]
 fn an_unregistered_host_tool_refuses_the_run_naming_it() {
     let runtime = Runtime::new(Arc::new(MemoryStore::new()));
-    let err = runtime.start(program(), inputs(), options("host"), Default::default()).unwrap_err();
+    let err = runtime
+        .start(program(), inputs(), options("host"), Default::default())
+        .unwrap_err();
     assert!(err.0.contains("host tool `issue_refund` has no handler"), "{err}");
 }
 
@@ -102,12 +110,19 @@ fn a_host_drives_a_run_and_sees_every_event() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let runtime = runtime(Arc::clone(&store));
     let mut events = runtime.subscribe();
-    let mut run = runtime.start(program(), inputs(), options("drive"), Default::default()).unwrap();
+    let mut run = runtime
+        .start(program(), inputs(), options("drive"), Default::default())
+        .unwrap();
     let tokio = tokio();
     let status = tokio.block_on(run.run(&mut VecDeque::new())).unwrap();
     assert_eq!(status, RunStatus::WaitingForUser);
-    let err = tokio.block_on(run.answer(Answer::Approve, &mut VecDeque::new())).unwrap_err();
-    assert!(matches!(err, RunError::Input(ref m) if m.contains("waits for a user message")), "{err}");
+    let err = tokio
+        .block_on(run.answer(Answer::Approve, &mut VecDeque::new()))
+        .unwrap_err();
+    assert!(
+        matches!(err, RunError::Input(ref m) if m.contains("waits for a user message")),
+        "{err}"
+    );
 
     let status = tokio.block_on(run.send_message("A-7 please")).unwrap();
     assert_eq!(status, RunStatus::WaitingForApproval);
@@ -120,7 +135,9 @@ fn a_host_drives_a_run_and_sees_every_event() {
     drop(run);
     let mut run = runtime.load(&id, |_| Ok(Default::default())).unwrap();
     assert_eq!(run.status(), RunStatus::WaitingForApproval);
-    let status = tokio.block_on(run.answer(Answer::Approve, &mut VecDeque::new())).unwrap();
+    let status = tokio
+        .block_on(run.answer(Answer::Approve, &mut VecDeque::new()))
+        .unwrap();
     assert_eq!(status, RunStatus::Completed);
     assert_eq!(run.state().outcome.as_deref(), Some("refunded"));
     assert_eq!(run.state().vars["refund"], json!("R-A-7"));
