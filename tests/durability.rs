@@ -120,3 +120,53 @@ fn a_run_killed_again_and_again_loses_nothing() {
     let history = shown.lines().filter(|l| l.starts_with("  [")).count();
     assert_eq!(history, seqs.len());
 }
+
+#[test]
+fn a_run_held_by_another_process_is_not_resumed() {
+    let dir = temp_dir("held-run");
+    std::fs::write(
+        dir.join("chat.flow"),
+        "workflow chat {\n  start talk\n  model m\n}\n\nmodel m = \"openai:gpt-4o-mini\"\n\nagent talk {\n  \"Chat.\"\n  when \"the user says bye\" -> end\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("chat.script"), "[talk]\nreply: Hello!\n").unwrap();
+    // The first process waits on its stdin, holding the run.
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args(["run", "chat.flow", "--model", "m=scripted:chat.script"])
+        .current_dir(&dir)
+        .env_remove("FLOW_STORE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut id = None;
+    for _ in 0..200 {
+        if let Some((run, _)) = stored_run(&dir) {
+            id = Some(run);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let id = id.expect("the run is stored");
+    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args(["resume", &id])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is being run by another process"), "{stderr}");
+
+    // Once the holder is killed, its lock dies with it.
+    holder.kill().unwrap();
+    let _ = holder.wait();
+    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args(["resume", &id])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+}
