@@ -74,6 +74,8 @@ pub struct Runtime {
     store: Arc<dyn Store>,
     host: HashMap<String, Arc<dyn HostTool>>,
     broadcast: broadcast::Sender<crate::event::Event>,
+    /// Connected models by `provider:model`, shared by every run of this runtime.
+    models: std::sync::Mutex<HashMap<String, Arc<dyn Model>>>,
 }
 
 impl Runtime {
@@ -84,6 +86,7 @@ impl Runtime {
             store,
             host: HashMap::new(),
             broadcast,
+            models: std::sync::Mutex::default(),
         }
     }
 
@@ -203,7 +206,7 @@ impl Runtime {
         secrets: HashMap<String, String>,
         lock: crate::store::RunLock,
     ) -> Result<Run, StartError> {
-        let models = connect_models(&program, options)?;
+        let models = connect_models(&program, options, &self.models)?;
         let stubs = match &options.stubs {
             Some(path) => Some(Arc::new(
                 Script::load(std::path::Path::new(path)).map_err(|e| StartError(format!("stubs: {e}")))?,
@@ -251,7 +254,11 @@ impl Runtime {
 }
 
 /// Connects every model group the graph uses, with the run's replacements.
-fn connect_models(program: &Program, options: &RunOptions) -> Result<HashMap<String, Vec<Arc<dyn Model>>>, StartError> {
+fn connect_models(
+    program: &Program,
+    options: &RunOptions,
+    cache: &std::sync::Mutex<HashMap<String, Arc<dyn Model>>>,
+) -> Result<HashMap<String, Vec<Arc<dyn Model>>>, StartError> {
     if let Some(unknown) = options.models.keys().find(|g| !program.graph.models.contains_key(*g)) {
         let known: Vec<&str> = program.graph.models.keys().map(String::as_str).collect();
         return Err(StartError(format!(
@@ -288,8 +295,19 @@ fn connect_models(program: &Program, options: &RunOptions) -> Result<HashMap<Str
         };
         let mut models = Vec::new();
         for (provider, model) in specs {
-            let m = connect(&provider, &model)
-                .map_err(|e| StartError(format!("model group `{group}` ({provider}:{model}): {e}")))?;
+            let key = format!("{provider}:{model}");
+            let cached = cache.lock().ok().and_then(|c| c.get(&key).cloned());
+            let m = match cached {
+                Some(m) => m,
+                None => {
+                    let m = connect(&provider, &model)
+                        .map_err(|e| StartError(format!("model group `{group}` ({key}): {e}")))?;
+                    if let Ok(mut c) = cache.lock() {
+                        c.insert(key, Arc::clone(&m));
+                    }
+                    m
+                }
+            };
             models.push(m);
         }
         out.insert(group.clone(), models);
