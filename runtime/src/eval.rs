@@ -359,3 +359,131 @@ pub fn display_text(text: &Text) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A program whose only node's message holds `exprs`, so their paths are prepared.
+    fn program_with(exprs: &[Expr]) -> Program {
+        let parts: Vec<Value> = exprs.iter().map(|e| json!({ "expr": e })).collect();
+        let graph = json!({
+            "schema_version": 1,
+            "workflow": {"name": "t", "title": null, "instructions": null, "max_steps": 10,
+                         "default_model": null, "source": {"file": "t.flow", "sha256": ""}},
+            "start": "s", "models": {}, "types": {}, "variables": [], "secrets": [],
+            "knowledge_bases": {}, "tools": [],
+            "nodes": [{"type": "say", "id": "s", "span": null, "exits": [], "message": parts}],
+            "edges": [], "global_exits": []
+        });
+        Program::from_json(&graph.to_string()).unwrap()
+    }
+
+    fn e(v: Value) -> Expr {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn run(expr: Value, vars: Value) -> Result<Value, EvalError> {
+        let expr = e(expr);
+        let program = program_with(std::slice::from_ref(&expr));
+        eval(&program, &expr, Scope::vars(&vars))
+    }
+
+    #[test]
+    fn paths_read_vars_and_missing_values_are_null() {
+        let vars = json!({"order": {"id": "A1", "items": [{"sku": "x"}]}, "n": null});
+        assert_eq!(run(json!({"path": "$.vars.order.id"}), vars.clone()), Ok(json!("A1")));
+        assert_eq!(
+            run(json!({"path": "$.vars.order.items[0].sku"}), vars.clone()),
+            Ok(json!("x"))
+        );
+        assert_eq!(run(json!({"path": "$.vars.n.id"}), vars.clone()), Ok(Value::Null));
+        assert_eq!(run(json!({"path": "$.vars.nope"}), vars.clone()), Ok(Value::Null));
+        assert_eq!(run(json!({"path": "$.result.x"}), vars), Ok(Value::Null));
+    }
+
+    #[test]
+    fn operators_follow_the_language() {
+        let v = json!({"a": 7, "b": 2, "s": "ab", "l": [1, 2], "o": null});
+        let op = |op: &str, x: Value, y: Value| run(json!({"op": op, "args": [x, y]}), v.clone());
+        let a = json!({"path": "$.vars.a"});
+        let b = json!({"path": "$.vars.b"});
+        assert_eq!(op("+", a.clone(), b.clone()), Ok(json!(9)));
+        assert_eq!(op("/", a.clone(), b.clone()), Ok(json!(3.5)));
+        assert_eq!(op("%", a.clone(), b.clone()), Ok(json!(1)));
+        assert_eq!(op("-", b.clone(), a.clone()), Ok(json!(-5)));
+        assert_eq!(op("+", json!({"lit": "x"}), json!({"lit": "y"})), Ok(json!("xy")));
+        assert!(op("/", a.clone(), json!({"lit": 0})).is_err());
+        assert_eq!(op("==", json!({"lit": 1}), json!({"lit": 1.0})), Ok(json!(true)));
+        assert_eq!(op("<", json!({"lit": "a"}), json!({"lit": "b"})), Ok(json!(true)));
+        assert_eq!(op(">=", a.clone(), json!({"lit": 7.5})), Ok(json!(false)));
+        assert_eq!(
+            op("in", json!({"lit": 2}), json!({"path": "$.vars.l"})),
+            Ok(json!(true))
+        );
+        assert_eq!(
+            op("in", json!({"lit": "b"}), json!({"path": "$.vars.s"})),
+            Ok(json!(true))
+        );
+        assert_eq!(
+            op("??", json!({"path": "$.vars.o"}), json!({"lit": "d"})),
+            Ok(json!("d"))
+        );
+        assert_eq!(op("get", json!({"path": "$.vars.l"}), json!({"lit": 1})), Ok(json!(2)));
+        assert_eq!(
+            op("get", json!({"path": "$.vars.o"}), json!({"lit": "k"})),
+            Ok(Value::Null)
+        );
+        // `and` stops at the first false, so a bad right side is never reached.
+        assert_eq!(op("and", json!({"lit": false}), json!({"lit": 3})), Ok(json!(false)));
+        assert!(op("and", json!({"lit": true}), json!({"lit": 3})).is_err());
+        assert_eq!(
+            op("+", json!({"lit": i64::MAX}), json!({"lit": 1})),
+            Ok(json!(9.223372036854776e18))
+        );
+        assert_eq!(run(json!({"op": "neg", "args": [a]}), v.clone()), Ok(json!(-7)));
+        assert_eq!(
+            run(json!({"call": "len", "args": [{"path": "$.vars.s"}]}), v.clone()),
+            Ok(json!(2))
+        );
+        assert_eq!(
+            run(json!({"call": "upper", "args": [{"lit": "é"}]}), v.clone()),
+            Ok(json!("É"))
+        );
+        assert_eq!(
+            run(
+                json!({"call": "contains", "args": [{"path": "$.vars.l"}, {"lit": 3}]}),
+                v
+            ),
+            Ok(json!(false))
+        );
+    }
+
+    #[test]
+    fn texts_show_values_and_display_shows_source() {
+        let text: Text = serde_json::from_value(json!([
+            {"text": "Hi "}, {"expr": {"path": "$.vars.name"}}, {"text": ", "},
+            {"expr": {"path": "$.vars.o"}}, {"expr": {"path": "$.vars.l"}}
+        ]))
+        .unwrap();
+        let exprs: Vec<Expr> = text
+            .iter()
+            .filter_map(|p| match p {
+                TextPart::Expr { expr } => Some(expr.clone()),
+                TextPart::Text { .. } => None,
+            })
+            .collect();
+        let program = program_with(&exprs);
+        let vars = json!({"name": "Ana", "o": null, "l": [1, "a"]});
+        assert_eq!(
+            render(&program, &text, Scope::vars(&vars)),
+            Ok("Hi Ana, [1,\"a\"]".into())
+        );
+        let shown = display(&e(
+            json!({"op": "??", "args": [{"path": "$.vars.order.id"}, {"lit": "none"}]}),
+        ));
+        assert_eq!(shown, "order.id ?? \"none\"");
+        assert_eq!(display(&e(json!({"path": "$.secrets.KEY"}))), "secret.KEY");
+    }
+}
