@@ -28,11 +28,13 @@
 pub mod engine;
 pub mod eval;
 pub mod event;
+pub mod http;
 pub mod model;
 pub mod program;
 pub mod state;
 pub mod store;
 pub mod tools;
+pub mod tools_http;
 
 pub use engine::{Answer, Inbox, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env};
 pub use event::{Event, EventBody};

@@ -1,5 +1,5 @@
 //! Carrying out tools: stubs (`--stubs`), the runtime's builtins, handlers the
-//! host registers, and HTTP requests. Every result is checked against the
+//! host registers, and HTTP requests ([`crate::tools_http`]). Every result is checked against the
 //! tool's output schema; a mismatch is a tool error.
 
 use crate::model::scripted::{Script, StubResult};
@@ -37,6 +37,8 @@ pub struct Toolbox {
     pub host: HashMap<String, Arc<dyn HostTool>>,
     /// Stubbed results (`[tool NAME]` sections of a script), if any.
     pub stubs: Option<Arc<Script>>,
+    /// The run's secrets (an object), for HTTP tools' templates.
+    pub secrets: Arc<Value>,
 }
 
 impl Toolbox {
@@ -67,11 +69,7 @@ impl Toolbox {
                     Some(handler) => handler.call(input).await?,
                     None => return Err(format!("no handler is registered for host tool `{id}`")),
                 },
-                Implementation::Http { .. } => {
-                    return Err(format!(
-                        "HTTP tools are not in this build yet; stub `{id}` with a [tool {id}] section and --stubs"
-                    ));
-                }
+                Implementation::Http { .. } => crate::tools_http::call(program, tool, &input, &self.secrets).await?,
             }
         };
         program

@@ -213,9 +213,11 @@ impl Runtime {
             )),
             None => None,
         };
+        let secrets = Value::Object(secrets.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
         let toolbox = Toolbox {
             host: self.host.clone(),
             stubs,
+            secrets: Arc::new(secrets.clone()),
         };
         if let Some(script) = &toolbox.stubs
             && let Some(unknown) = script.stubbed_tools().find(|t| program.tool(t).is_none())
@@ -233,7 +235,6 @@ impl Runtime {
                 missing.join("`, `")
             )));
         }
-        let secrets = Value::Object(secrets.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
         Ok(Run {
             store: Arc::clone(&self.store),
             broadcast: self.broadcast.clone(),

@@ -1,8 +1,10 @@
-//! Models behind one trait. A provider (`scripted` here; `openai` and
-//! `anthropic` plug in the same way) answers one [`ModelRequest`]; the engine
+//! Models behind one trait. A provider (`openai`, `anthropic`, `scripted`)
+//! answers one [`ModelRequest`]; the engine
 //! builds the requests ([`prompt`]) and reads the answers, so what the model is
 //! asked is the same whoever answers it.
 
+pub mod anthropic;
+pub mod openai;
 pub mod prompt;
 pub mod scripted;
 
@@ -97,9 +99,8 @@ pub fn connect(provider: &str, model: &str) -> Result<std::sync::Arc<dyn Model>,
         "scripted" => Ok(std::sync::Arc::new(scripted::ScriptedModel::load(
             std::path::Path::new(model),
         )?)),
-        "openai" | "anthropic" => Err(format!(
-            "the `{provider}` provider is not in this build yet; run offline with --model GROUP=scripted:FILE"
-        )),
+        "openai" => Ok(std::sync::Arc::new(openai::OpenAi::from_env(model)?)),
+        "anthropic" => Ok(std::sync::Arc::new(anthropic::Anthropic::from_env(model)?)),
         other => Err(format!("unknown model provider `{other}`")),
     }
 }
