@@ -140,7 +140,7 @@ impl Run {
     }
 
     /// Takes steps until the run waits or finishes; user messages come from `inbox`.
-    pub async fn run(&mut self, inbox: &mut dyn Inbox) -> Result<RunStatus, RunError> {
+    pub async fn run(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         self.restart_companions();
         loop {
             self.apply_finished_companions();
@@ -203,14 +203,14 @@ impl Run {
 
     /// Answers a handoff or an approval, then runs until the run waits or finishes.
     /// An approval whose deadline has passed takes `on timeout` whatever the answer.
-    pub async fn answer(&mut self, answer: Answer, inbox: &mut dyn Inbox) -> Result<RunStatus, RunError> {
+    pub async fn answer(&mut self, answer: Answer, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         self.answer_pause(Some(answer))?;
         self.commit()?;
         self.run(inbox).await
     }
 
     /// At an approval whose deadline has passed, takes `on timeout`; returns whether it did.
-    pub async fn expire(&mut self, inbox: &mut dyn Inbox) -> Result<Option<RunStatus>, RunError> {
+    pub async fn expire(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<Option<RunStatus>, RunError> {
         if !self.deadline_passed() {
             return Ok(None);
         }
