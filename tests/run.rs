@@ -151,6 +151,9 @@ fn run_scenario(path: &Path) {
         transcript.push_str("\n$ flow runs show RUN_ID\n");
         transcript.push_str(&mask_times(&shown).replace(&dir.display().to_string(), "DIR"));
     }
+    if !run_id.is_empty() {
+        transcript = transcript.replace(&run_id, "RUN_ID");
+    }
     insta::with_settings!({snapshot_suffix => name.clone(), prepend_module_to_snapshot => false, omit_expression => true}, {
         insta::assert_snapshot!("run", transcript);
     });

@@ -22,7 +22,18 @@ pub fn client() -> Result<&'static reqwest::Client, String> {
     CLIENT
         .get_or_init(|| {
             reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+                .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                    // `previous` starts with the first url, which is no redirect.
+                    if attempt.previous().len() > MAX_REDIRECTS {
+                        attempt.error(format!("more than {MAX_REDIRECTS}"))
+                    } else if attempt.previous().last().map(reqwest::Url::origin) == Some(attempt.url().origin()) {
+                        attempt.follow()
+                    } else {
+                        // reqwest would carry custom headers (`x-api-key`, a tool's
+                        // secret header) to the other origin: `send` follows it instead.
+                        attempt.stop()
+                    }
+                }))
                 .user_agent(concat!("flow/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))
@@ -106,38 +117,54 @@ where
                 let _ = message;
             }
             Err(f) => {
-                let tries = if n == 0 { String::new() } else { format!(" (after {} attempts)", n + 1) };
+                let tries = if n == 0 {
+                    String::new()
+                } else {
+                    format!(" (after {} attempts)", n + 1)
+                };
                 return Err(format!("{}{tries}", f.message()));
             }
         }
     }
 }
 
+/// Values that must never be shown (API keys, secrets), each with the text shown
+/// in its place. A server may echo them back in an error reply (OpenAI's 401
+/// does), and the excerpt of that reply goes into events.
+pub type Redactions = [(String, String)];
+
+/// `text` with every redacted value replaced.
+pub fn redact(text: &str, redactions: &Redactions) -> String {
+    let mut out = text.to_string();
+    for (value, shown) in redactions {
+        if !value.is_empty() {
+            out = out.replace(value.as_str(), shown);
+        }
+    }
+    out
+}
+
 /// Sends a request and reads its JSON reply within `timeout`: the status must
-/// be 2xx, the body at most [`MAX_REPLY_BYTES`] of JSON.
-pub async fn send_json(request: reqwest::RequestBuilder, timeout: Duration) -> Result<Value, Failure> {
+/// be 2xx, the body at most [`MAX_REPLY_BYTES`] of JSON. The excerpts of the
+/// body in errors are made after `redactions`, so no part of a secret shows
+/// even when the excerpt would cut it.
+pub async fn send_json(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    redactions: &Redactions,
+) -> Result<Value, Failure> {
+    let shown = |body: &[u8]| excerpt(redact(&String::from_utf8_lossy(body), redactions).as_bytes());
     let exchange = async {
-        let response = request.send().await.map_err(|e| {
-            let message = describe(&e);
-            if e.is_timeout() || e.is_connect() || e.is_request() {
-                Failure::Retryable {
-                    message,
-                    retry_after: None,
-                }
-            } else {
-                Failure::Fatal(message)
-            }
-        })?;
+        let response = send(request, redactions).await?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(retry_after);
         let body = read_capped(response).await?;
         if !status.is_success() {
-            let message = format!("HTTP {}: {}", status.as_u16(), excerpt(&body));
+            let message = format!("HTTP {}: {}", status.as_u16(), shown(&body));
             return Err(if status.as_u16() == 429 || status.is_server_error() {
                 Failure::Retryable { message, retry_after }
             } else {
@@ -145,7 +172,7 @@ pub async fn send_json(request: reqwest::RequestBuilder, timeout: Duration) -> R
             });
         }
         serde_json::from_slice(&body)
-            .map_err(|e| Failure::Fatal(format!("the reply is not JSON ({e}): {}", excerpt(&body))))
+            .map_err(|e| Failure::Fatal(format!("the reply is not JSON ({e}): {}", shown(&body))))
     };
     match tokio::time::timeout(timeout, exchange).await {
         Ok(result) => result,
@@ -156,16 +183,97 @@ pub async fn send_json(request: reqwest::RequestBuilder, timeout: Duration) -> R
     }
 }
 
+/// A `Retry-After` value: seconds, or an HTTP date (RFC 9110), as a wait from now.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    static PARSER: jiff::fmt::rfc2822::DateTimeParser = jiff::fmt::rfc2822::DateTimeParser::new();
+    let at = PARSER.parse_timestamp(value).ok()?;
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// A failed send in words, and whether another try may help.
+fn send_failure(e: &reqwest::Error) -> Failure {
+    let message = describe(e);
+    if e.is_timeout() || e.is_connect() || e.is_request() {
+        Failure::Retryable {
+            message,
+            retry_after: None,
+        }
+    } else {
+        Failure::Fatal(message)
+    }
+}
+
+/// Sends a request. Redirects within the origin are followed by the client; a
+/// redirect to another origin (another scheme, host or port) is followed here,
+/// without `Authorization`, cookies and any header holding a redacted value: a
+/// secret goes only where the workflow sends it. At most [`MAX_REDIRECTS`] such hops.
+async fn send(request: reqwest::RequestBuilder, redactions: &Redactions) -> Result<reqwest::Response, Failure> {
+    let (client, request) = request.build_split();
+    let mut request = request.map_err(|e| send_failure(&e))?;
+    for _ in 0..=MAX_REDIRECTS {
+        let Some(copy) = request.try_clone() else {
+            return client.execute(request).await.map_err(|e| send_failure(&e));
+        };
+        let response = client.execute(copy).await.map_err(|e| send_failure(&e))?;
+        let status = response.status().as_u16();
+        let next = if matches!(status, 301 | 302 | 303 | 307 | 308) {
+            response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| response.url().join(l).ok())
+        } else {
+            None
+        };
+        let Some(next) = next else {
+            return Ok(response);
+        };
+        if next.origin() != response.url().origin() {
+            let headers = request.headers_mut();
+            for name in [
+                reqwest::header::AUTHORIZATION,
+                reqwest::header::COOKIE,
+                reqwest::header::PROXY_AUTHORIZATION,
+            ] {
+                headers.remove(name);
+            }
+            let secret: Vec<reqwest::header::HeaderName> = headers
+                .iter()
+                .filter(|(_, v)| {
+                    let v = String::from_utf8_lossy(v.as_bytes());
+                    redactions.iter().any(|(s, _)| !s.is_empty() && v.contains(s.as_str()))
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for name in secret {
+                headers.remove(name);
+            }
+        }
+        if matches!(status, 301..=303)
+            && request.method() != reqwest::Method::GET
+            && request.method() != reqwest::Method::HEAD
+        {
+            *request.method_mut() = reqwest::Method::GET;
+            *request.body_mut() = None;
+            request.headers_mut().remove(reqwest::header::CONTENT_TYPE);
+            request.headers_mut().remove(reqwest::header::CONTENT_LENGTH);
+        }
+        *request.url_mut() = next;
+    }
+    Err(Failure::Fatal(format!("too many redirects: more than {MAX_REDIRECTS}")))
+}
+
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, Failure> {
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| Failure::Retryable {
-            message: format!("the reply broke off: {}", describe(&e)),
-            retry_after: None,
-        })?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| Failure::Retryable {
+        message: format!("the reply broke off: {}", describe(&e)),
+        retry_after: None,
+    })? {
         if body.len() + chunk.len() > MAX_REPLY_BYTES {
             return Err(Failure::Fatal(format!(
                 "the reply is larger than {} MiB",
@@ -180,7 +288,11 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, Failure
 /// The first 200 characters of a body, on one line.
 pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let mut out: String = text.chars().take(200).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut out: String = text
+        .chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if text.chars().count() > 200 {
         out.push('…');
     }
@@ -206,7 +318,11 @@ fn describe(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() { kind.to_string() } else { format!("{kind}: {detail}") }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
 }
 
 #[cfg(test)]
@@ -226,6 +342,22 @@ mod tests {
         }
         assert_eq!(b.delay(0, Some(Duration::from_secs(3))), Duration::from_secs(3));
         assert_eq!(b.delay(0, Some(Duration::from_secs(600))), MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates() {
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("Thu, 01 Jan 1970 00:00:01 GMT"), Some(Duration::ZERO));
+        let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(30);
+        let text = jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&soon)
+            .unwrap();
+        let wait = retry_after(&text).unwrap();
+        assert!(
+            wait > Duration::from_secs(28) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(retry_after("soon"), None);
     }
 
     #[test]

@@ -75,6 +75,14 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
     };
     let client = client()?;
     let timeout = Duration::from_millis(*timeout_ms);
+    // Secrets echoed in an error reply are replaced before the body is cut to an
+    // excerpt (the engine's own redaction could miss a secret cut in half).
+    let redactions: Vec<(String, String)> = secrets
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, v)| v.as_str().map(|v| (v.to_string(), format!("[secret {name}]"))))
+        .collect();
     with_retries(*retries, Backoff::from_env(), |_| {
         let mut request = client.request(method.clone(), &target);
         if !query.is_empty() {
@@ -86,7 +94,7 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
         if let Some(p) = &payload {
             request = request.json(p);
         }
-        send_json(request, timeout)
+        send_json(request, timeout, &redactions)
     })
     .await
 }

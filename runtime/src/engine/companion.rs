@@ -124,7 +124,7 @@ impl Run {
 
     fn apply_companion(&mut self, done: Result<CompanionDone, tokio::task::JoinError>) {
         let Ok(done) = done else { return };
-        let outcome = done.outcome.map_err(|e| self.redact(&e));
+        let outcome = done.outcome.map(|v| self.redact_value(v)).map_err(|e| self.redact(&e));
         self.tool_result(&done.node, &done.tool, &outcome, done.ms, true);
         if let Some(pos) = self.state.companions.iter().position(|c| *c == done.edge) {
             self.state.companions.remove(pos);

@@ -315,6 +315,35 @@ impl Run {
         out
     }
 
+    /// A tool's result with every secret's value replaced, in case a service
+    /// echoes one back: it would otherwise reach events, variables and the store.
+    fn redact_value(&self, value: Value) -> Value {
+        let Value::Object(secrets) = &self.secrets else {
+            return value;
+        };
+        if secrets.is_empty() {
+            return value;
+        }
+        let text = value.to_string();
+        let leaks = secrets
+            .values()
+            .any(|s| s.as_str().is_some_and(|s| !s.is_empty() && text.contains(s)));
+        if !leaks {
+            return value;
+        }
+        fn walk(run: &Run, v: Value) -> Value {
+            match v {
+                Value::String(s) => Value::String(run.redact(&s)),
+                Value::Array(items) => Value::Array(items.into_iter().map(|i| walk(run, i)).collect()),
+                Value::Object(map) => {
+                    Value::Object(map.into_iter().map(|(k, v)| (run.redact(&k), walk(run, v))).collect())
+                }
+                other => other,
+            }
+        }
+        walk(self, value)
+    }
+
     fn node(&self, id: &str) -> Result<&Node, Failure> {
         self.program
             .node(id)

@@ -15,11 +15,11 @@ impl Run {
     pub(super) async fn enter(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
         let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
-        self.state.steps += 1;
         let max = program.graph.workflow.max_steps;
-        if self.state.steps > max {
-            return Err(format!("the run reached max_steps ({max}) at `{id}`"));
+        if self.state.steps >= max {
+            return Err(format!("the run reached max_steps ({max}) before `{id}`"));
         }
+        self.state.steps += 1;
         self.emit(EventBody::NodeEntered {
             node: id.to_string(),
             kind: node_kind(node).into(),
@@ -39,6 +39,7 @@ impl Run {
                 self.go_on(id, Phase::Go, None).await
             }
             Node::Handoff(h) => {
+                self.join_companions().await;
                 let message = match &h.handoff_message {
                     Some(t) => Value::String(self.fill(t)?),
                     None => Value::Null,
@@ -55,6 +56,7 @@ impl Run {
                 Ok(())
             }
             Node::Approval(a) => {
+                self.join_companions().await;
                 let prompt = self.fill(&a.approval_prompt)?;
                 let deadline = a.timeout_hours.and_then(|h| {
                     #[allow(clippy::cast_possible_truncation)]
@@ -210,7 +212,7 @@ impl Run {
         let index = self.count_tool_call(tool);
         let started = Instant::now();
         let outcome = self.toolbox.call(&self.program, tool, input, index).await;
-        let outcome = outcome.map_err(|e| self.redact(&e));
+        let outcome = outcome.map(|v| self.redact_value(v)).map_err(|e| self.redact(&e));
         self.tool_result(node, tool, &outcome, started.elapsed().as_millis(), companion);
         outcome
     }

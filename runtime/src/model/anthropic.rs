@@ -5,7 +5,7 @@
 
 use super::openai::Settings;
 use super::{AnswerFuture, Model, ModelAnswer, ModelRequest};
-use crate::http::{client, env_u64, send_json, with_retries};
+use crate::http::{client, env_u64, redact, send_json, with_retries};
 use crate::state::{ChatMessage, ToolCallRequest};
 use serde_json::{Value, json};
 
@@ -63,15 +63,18 @@ impl Anthropic {
         let body = self.body(req);
         let url = format!("{}/v1/messages", self.base);
         let client = client()?;
+        // A server may echo the key in an error reply; it never reaches an event.
+        let redactions = [(self.key.clone(), "[ANTHROPIC_API_KEY]".to_string())];
         let reply = with_retries(self.settings.retries, self.settings.backoff, |_| {
             let request = client
                 .post(&url)
                 .header("x-api-key", &self.key)
                 .header("anthropic-version", "2023-06-01")
                 .json(&body);
-            send_json(request, self.settings.timeout)
+            send_json(request, self.settings.timeout, &redactions)
         })
-        .await?;
+        .await
+        .map_err(|e| redact(&e, &redactions))?;
         parse(&reply).map_err(|why| format!("malformed reply from {}: {why}", self.base))
     }
 }
@@ -106,7 +109,10 @@ fn messages(conversation: &[ChatMessage]) -> Vec<Value> {
     if out.first().is_none_or(|(role, _)| role != "user") {
         out.insert(
             0,
-            ("user".into(), vec![json!({ "type": "text", "text": "(The conversation begins.)" })]),
+            (
+                "user".into(),
+                vec![json!({ "type": "text", "text": "(The conversation begins.)" })],
+            ),
         );
     }
     out.into_iter()
@@ -116,7 +122,10 @@ fn messages(conversation: &[ChatMessage]) -> Vec<Value> {
 
 /// Reads a Messages API reply.
 pub fn parse(reply: &Value) -> Result<ModelAnswer, String> {
-    let blocks = reply.get("content").and_then(Value::as_array).ok_or("it has no content")?;
+    let blocks = reply
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or("it has no content")?;
     let mut text = String::new();
     let mut tool_calls = Vec::new();
     for block in blocks {
