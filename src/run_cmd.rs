@@ -68,13 +68,7 @@ fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, common: &Common) 
     let mut run = runtime
         .start(program, inputs, options, secrets)
         .map_err(|e| usage(e.to_string()))?;
-    let output = run_output::Output::open(
-        common.events.as_deref(),
-        common.trace,
-        runtime.store().as_ref(),
-        run.id(),
-    )
-    .map_err(usage)?;
+    let output = run_output::Output::open(common.events.as_deref(), common.trace).map_err(usage)?;
     output.attach(&mut run);
     let tokio = tokio_runtime()?;
     let mut inbox = StdinInbox::new();
@@ -98,8 +92,7 @@ fn resume_inner(run_id: &str, answer: Option<Answer>, common: &Common) -> Result
             Ok((models, flow_runtime::secrets_from_env(program)?))
         })
         .map_err(|e| usage(e.to_string()))?;
-    let output =
-        run_output::Output::open(common.events.as_deref(), common.trace, store.as_ref(), run.id()).map_err(usage)?;
+    let output = run_output::Output::open(common.events.as_deref(), common.trace).map_err(usage)?;
     output.catch_up(store.as_ref(), run.id()).map_err(usage)?;
     output.attach(&mut run);
     let status = run.status();
@@ -185,19 +178,7 @@ fn parse_inputs(program: &Program, given: &[String]) -> Result<Map<String, Value
         let (name, raw) = item
             .split_once('=')
             .ok_or_else(|| format!("--input {item}: expected NAME=VALUE"))?;
-        let variable = program
-            .variable(name)
-            .filter(|v| v.kind == flow_graph::VariableKind::Input)
-            .ok_or_else(|| {
-                let known: Vec<&str> = program
-                    .graph
-                    .variables
-                    .iter()
-                    .filter(|v| v.kind == flow_graph::VariableKind::Input)
-                    .map(|v| v.name.as_str())
-                    .collect();
-                format!("unknown input `{name}` (the workflow's inputs: {})", known.join(", "))
-            })?;
+        let variable = program.input(name)?;
         let value = if takes_strings(&variable.schema) && !(raw == "null" && accepts_null(&variable.schema)) {
             Value::String(raw.to_string())
         } else {

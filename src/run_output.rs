@@ -21,7 +21,7 @@ pub struct Output {
 
 impl Output {
     /// Opens `--events` (`-` is stdout) for appending.
-    pub fn open(events: Option<&str>, trace: bool, _store: &dyn Store, _run_id: &str) -> Result<Output, String> {
+    pub fn open(events: Option<&str>, trace: bool) -> Result<Output, String> {
         let sink = match events {
             None => Sink::None,
             Some("-") => Sink::Stdout,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::temp_dir;
+use common::{flow, stored_run, temp_dir};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,32 +20,18 @@ fn spawn(dir: &Path, args: &[&str]) -> Child {
         .expect("start flow")
 }
 
-/// The stored run's id and state, once its first step is committed.
-fn stored_run(dir: &Path) -> Option<(String, String)> {
-    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args(["runs"])
-        .current_dir(dir)
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let mut fields = text.lines().nth(1)?.split_whitespace();
-    let id = fields.next()?.to_string();
-    let state = fields.nth(1)?.to_string();
-    Some((id, state))
-}
-
 #[test]
 fn a_run_killed_again_and_again_loses_nothing() {
     let dir = temp_dir("kill-resume");
-    let flow = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/durability/counter.flow");
-    let flow = flow.to_str().unwrap();
+    let counter = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/durability/counter.flow");
+    let counter = counter.to_str().unwrap();
     // Delays spread over the whole run (about 500 ms in a debug build).
     let delays = [3u64, 40, 7, 90, 15, 60, 25, 5, 120, 35, 10, 75, 20, 50, 30];
     let mut killed_mid_run = 0;
     let mut finished = None;
     for delay in delays {
         let mut child = match stored_run(&dir) {
-            None => spawn(&dir, &["run", flow, "--events", "events.jsonl"]),
+            None => spawn(&dir, &["run", counter, "--events", "events.jsonl"]),
             // A kill can land after the last commit, before the process exits.
             Some((_, state)) if state == "completed" => break,
             Some((id, _)) => spawn(&dir, &["resume", &id, "--events", "events.jsonl"]),
@@ -68,11 +54,7 @@ fn a_run_killed_again_and_again_loses_nothing() {
         Some(status) => status.code(),
         None if state == "completed" => {
             // Its last events may not have reached the file: a resume writes them.
-            let out = Command::new(env!("CARGO_BIN_EXE_flow"))
-                .args(["resume", &id, "--events", "events.jsonl"])
-                .current_dir(&dir)
-                .output()
-                .unwrap();
+            let out = flow(&["resume", &id, "--events", "events.jsonl"], &dir);
             assert_eq!(out.status.code(), Some(2), "a completed run is not resumed");
             Some(0)
         }
@@ -109,11 +91,7 @@ fn a_run_killed_again_and_again_loses_nothing() {
     assert_eq!(node_entries, 6001, "3,000 ticks, 3,000 checks and the end");
 
     // The store holds the same events as the file.
-    let shown = Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args(["runs", "show", &id])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let shown = flow(&["runs", "show", &id], &dir);
     let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(shown.contains("state     completed"), "{shown}");
     assert!(shown.contains("  n = 3000"), "{shown}");
@@ -149,12 +127,7 @@ fn a_run_held_by_another_process_is_not_resumed() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let id = id.expect("the run is stored");
-    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args(["resume", &id])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = flow(&["resume", &id], &dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is being run by another process"), "{stderr}");
@@ -162,11 +135,6 @@ fn a_run_held_by_another_process_is_not_resumed() {
     // Once the holder is killed, its lock dies with it.
     holder.kill().unwrap();
     let _ = holder.wait();
-    let out = Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args(["resume", &id])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = flow(&["resume", &id], &dir);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
 }

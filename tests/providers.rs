@@ -458,6 +458,24 @@ async fn openai_happy_path() {
     assert!(call.body.is_empty());
 }
 
+/// Makes every OpenAI request of a test answer `template` (over the defaults).
+async fn fail_openai(server: &MockServer, template: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(OPENAI_PATH))
+        .respond_with(template)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+/// The run's reply came from Anthropic after one failed OpenAI call; its two `llm_call` events.
+fn assert_fell_back(o: &Outcome) -> Vec<&Value> {
+    assert_eq!(o.stdout.trim(), "Hello from anthropic!");
+    let calls = o.of_type("llm_call");
+    assert_eq!(calls.len(), 2, "{}", show(o));
+    calls
+}
+
 /// 2: a 500 is retried within one call; the run goes on.
 #[tokio::test]
 async fn server_error_is_retried() {
@@ -522,12 +540,7 @@ async fn rate_limit_honours_retry_after() {
 #[tokio::test]
 async fn hanging_model_falls_back() {
     let fx = fixture("hang").await;
-    Mock::given(method("POST"))
-        .and(path(OPENAI_PATH))
-        .respond_with(oa_text("too late").set_delay(Duration::from_secs(3)))
-        .with_priority(1)
-        .mount(&fx.server)
-        .await;
+    fail_openai(&fx.server, oa_text("too late").set_delay(Duration::from_secs(3))).await;
     defaults(&fx.server).await;
     let started = Instant::now();
     let o = fx.run("", &[("FLOW_MODEL_TIMEOUT_MS", "300"), ("FLOW_MODEL_RETRIES", "1")]);
@@ -555,18 +568,15 @@ async fn hanging_model_falls_back() {
 #[tokio::test]
 async fn malformed_json_falls_back() {
     let fx = fixture("notjson").await;
-    Mock::given(method("POST"))
-        .and(path(OPENAI_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>gateway says hi</html>", "text/html"))
-        .with_priority(1)
-        .mount(&fx.server)
-        .await;
+    fail_openai(
+        &fx.server,
+        ResponseTemplate::new(200).set_body_raw("<html>gateway says hi</html>", "text/html"),
+    )
+    .await;
     defaults(&fx.server).await;
     let o = fx.run("", &[]);
     assert_eq!(o.code, Some(3), "{}", show(&o));
-    assert_eq!(o.stdout.trim(), "Hello from anthropic!");
-    let calls = o.of_type("llm_call");
-    assert_eq!(calls.len(), 2, "{}", show(&o));
+    let calls = assert_fell_back(&o);
     let error = calls[0]["error"].as_str().unwrap();
     assert!(error.contains("not JSON"), "{error}");
     assert!(error.contains("<html>gateway says hi</html>"), "{error}");
@@ -924,18 +934,15 @@ async fn oversized_reply_is_refused() {
     let mut body = String::from(r#"{"choices":[{"message":{"role":"assistant","content":""#);
     body.push_str(&"x".repeat(11 * 1024 * 1024));
     body.push_str(r#""}}]}"#);
-    Mock::given(method("POST"))
-        .and(path(OPENAI_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
-        .with_priority(1)
-        .mount(&fx.server)
-        .await;
+    fail_openai(
+        &fx.server,
+        ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+    )
+    .await;
     defaults(&fx.server).await;
     let o = fx.run("", &[]);
     assert_eq!(o.code, Some(3), "{}", show(&o));
-    assert_eq!(o.stdout.trim(), "Hello from anthropic!");
-    let calls = o.of_type("llm_call");
-    assert_eq!(calls.len(), 2, "{}", show(&o));
+    let calls = assert_fell_back(&o);
     let error = calls[0]["error"].as_str().unwrap();
     assert!(error.contains("larger than 10 MiB"), "{error}");
     assert!(error.len() < 500, "the error is short: {error}");

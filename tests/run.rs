@@ -23,7 +23,7 @@
 
 mod common;
 
-use common::temp_dir;
+use common::{stored_run, temp_dir};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -90,17 +90,6 @@ fn flow_in(dir: &Path, args: &[String], stdin: &str, env: &[(String, String)]) -
     child.wait_with_output().expect("flow ran")
 }
 
-/// The run id printed in a pause notice or taken from `flow runs`.
-fn latest_run(dir: &Path) -> String {
-    let out = flow_in(dir, &["runs".into()], "", &[]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .nth(1)
-        .and_then(|l| l.split_whitespace().next())
-        .expect("a run in the store")
-        .to_string()
-}
-
 fn run_scenario(path: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = std::fs::read_to_string(path).unwrap();
@@ -131,7 +120,7 @@ fn run_scenario(path: &Path) {
             step.args
         );
         if step.args[0] == "run" && expected != 2 {
-            run_id = latest_run(&dir);
+            run_id = stored_run(&dir).expect("a run in the store").0;
         }
         transcript.push_str(&format!("$ flow {} (exit {expected})\n", step.args.join(" ")));
         std::thread::sleep(std::time::Duration::from_millis(step.sleep_ms));

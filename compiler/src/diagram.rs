@@ -11,32 +11,6 @@ const GLOBAL: &str = "global exits (any agent)";
 /// How long a condition may be in a label.
 const LABEL_CHARS: usize = 40;
 
-fn kind_name(node: &Node) -> &'static str {
-    match node {
-        Node::Agent(_) => "agent",
-        Node::Action(_) => "action",
-        Node::Route(_) => "route",
-        Node::Say(_) => "say",
-        Node::Handoff(_) => "handoff",
-        Node::Approval(_) => "approval",
-        Node::End(_) => "end",
-    }
-}
-
-fn edge_kind(kind: EdgeKind) -> &'static str {
-    match kind {
-        EdgeKind::Direct => "direct",
-        EdgeKind::Conditional => "conditional",
-        EdgeKind::Companion => "companion",
-        EdgeKind::Error => "error",
-        EdgeKind::Approved => "approved",
-        EdgeKind::Rejected => "rejected",
-        EdgeKind::Timeout => "timeout",
-        EdgeKind::Return => "return",
-        EdgeKind::TurnLimit => "turn_limit",
-    }
-}
-
 fn shorten(text: &str) -> String {
     let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= LABEL_CHARS {
@@ -75,7 +49,7 @@ pub fn edge_label(edge: &Edge) -> String {
         Some(Condition::Else(_)) => "else".to_string(),
         None => match edge.turns {
             Some(n) => format!("after {n} turns"),
-            None => edge_kind(edge.kind).to_string(),
+            None => edge.kind.as_str().to_string(),
         },
     };
     if let Some(max) = edge.max_traversals {
@@ -102,7 +76,7 @@ pub fn mermaid(graph: &CompiledGraph) -> String {
     }
     for node in &graph.nodes {
         let id = mermaid_id(node.id());
-        let label = mermaid_text(&format!("{} · {}", node.id(), kind_name(node)));
+        let label = mermaid_text(&format!("{} · {}", node.id(), node.kind()));
         let shape = match node {
             Node::Agent(_) => format!("(\"{label}\")"),
             Node::Action(_) => format!("[\"{label}\"]"),
@@ -157,7 +131,7 @@ pub fn dot(graph: &CompiledGraph) -> String {
             Node::Approval(_) => "shape=hexagon",
             Node::End(_) => "shape=doublecircle",
         };
-        let label = dot_text(&format!("{}\n{}", node.id(), kind_name(node)));
+        let label = dot_text(&format!("{}\n{}", node.id(), node.kind()));
         let _ = writeln!(out, "  \"{}\" [label=\"{label}\", {shape}];", dot_text(node.id()));
     }
     for edge in &graph.edges {

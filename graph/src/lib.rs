@@ -192,6 +192,23 @@ pub enum EdgeKind {
     TurnLimit,
 }
 
+impl EdgeKind {
+    /// The kind as written in the JSON (`direct`, `turn_limit`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Direct => "direct",
+            EdgeKind::Conditional => "conditional",
+            EdgeKind::Companion => "companion",
+            EdgeKind::Error => "error",
+            EdgeKind::Approved => "approved",
+            EdgeKind::Rejected => "rejected",
+            EdgeKind::Timeout => "timeout",
+            EdgeKind::Return => "return",
+            EdgeKind::TurnLimit => "turn_limit",
+        }
+    }
+}
+
 /// The condition of a conditional edge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -265,6 +282,19 @@ impl Node {
             Node::Handoff(n) => &n.id,
             Node::Approval(n) => &n.id,
             Node::End(n) => &n.id,
+        }
+    }
+
+    /// The node's kind as written in the JSON (`agent`, `action`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Node::Agent(_) => "agent",
+            Node::Action(_) => "action",
+            Node::Route(_) => "route",
+            Node::Say(_) => "say",
+            Node::Handoff(_) => "handoff",
+            Node::Approval(_) => "approval",
+            Node::End(_) => "end",
         }
     }
 

@@ -43,20 +43,11 @@ pub const BUILTINS: &[(&str, &str, &str)] = &[
 /// The field and exit keywords that may start a line in the `workflow` block.
 pub const WORKFLOW_LINES: &[&str] = &["start", "model", "instructions", "max_steps", "when"];
 
-/// The field keywords of a tool's body.
-pub const TOOL_LINES: &[&str] = &[
-    "description",
-    "http",
-    "builtin",
-    "host",
-    "header",
-    "body",
-    "timeout",
-    "retry",
-];
+/// The field keywords of a tool's body (the checker's own list).
+pub const TOOL_LINES: &[&str] = flow_compiler::check::TOOL_FIELDS;
 
-/// The field keywords of a knowledge base.
-pub const KNOWLEDGE_LINES: &[&str] = &["description", "path"];
+/// The field keywords of a knowledge base (the checker's own list).
+pub const KNOWLEDGE_LINES: &[&str] = flow_compiler::check::KNOWLEDGE_FIELDS;
 
 /// The words that may start a line in a node of `kind`: its fields, then its exits.
 pub fn node_lines(kind: NodeKind) -> &'static [&'static str] {

@@ -111,10 +111,9 @@ where
     loop {
         match attempt(n).await {
             Ok(v) => return Ok(v),
-            Err(Failure::Retryable { message, retry_after }) if n < retries => {
+            Err(Failure::Retryable { retry_after, .. }) if n < retries => {
                 tokio::time::sleep(backoff.delay(n, retry_after)).await;
                 n += 1;
-                let _ = message;
             }
             Err(f) => {
                 let tries = if n == 0 {

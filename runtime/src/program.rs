@@ -235,6 +235,31 @@ impl Program {
         self.variables.get(name).map(|&i| &self.graph.variables[i])
     }
 
+    /// The inputs (not the vars) of the workflow, in source order.
+    pub fn inputs(&self) -> impl Iterator<Item = &flow_graph::Variable> {
+        self.graph
+            .variables
+            .iter()
+            .filter(|v| v.kind == flow_graph::VariableKind::Input)
+    }
+
+    /// An input by name; the error names the workflow's inputs.
+    pub fn input(&self, name: &str) -> Result<&flow_graph::Variable, String> {
+        if let Some(v) = self
+            .variable(name)
+            .filter(|v| v.kind == flow_graph::VariableKind::Input)
+        {
+            return Ok(v);
+        }
+        let known: Vec<&str> = self.inputs().map(|v| v.name.as_str()).collect();
+        let known = if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        };
+        Err(format!("unknown input `{name}` (the workflow's inputs: {known})"))
+    }
+
     /// The parsed form of a path that occurs in the graph.
     pub fn path(&self, path: &str) -> Option<&CompiledPath> {
         self.paths.get(path)

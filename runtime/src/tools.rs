@@ -37,7 +37,7 @@ pub struct Toolbox {
     pub host: HashMap<String, Arc<dyn HostTool>>,
     /// Stubbed results (`[tool NAME]` sections of a script), if any.
     pub stubs: Option<Arc<Script>>,
-    /// The run's secrets (an object), for HTTP tools' templates.
+    /// The run's secrets (an object): for HTTP tools' templates, and what the run redacts.
     pub secrets: Arc<Value>,
 }
 

@@ -373,7 +373,7 @@ impl<'a> Checker<'a, '_> {
     pub(crate) fn check_knowledge(&mut self) {
         let kbs: Vec<&'a KnowledgeDecl> = self.program.knowledge.values().copied().collect();
         for kb in kbs {
-            self.check_block_fields(&kb.body, "knowledge base", &["description", "path"], &[]);
+            self.check_block_fields(&kb.body, "knowledge base", super::KNOWLEDGE_FIELDS, &[]);
             for field in &kb.body.fields {
                 match &field.kind {
                     FieldKind::Description(t) => self.literal_text(t, "a `description`"),

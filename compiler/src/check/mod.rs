@@ -16,6 +16,21 @@ use indexmap::IndexMap;
 use std::collections::HashSet;
 use types::{Ty, TypeTable};
 
+/// The fields a `tool` body takes (the checker's rule, and the language server's completions).
+pub const TOOL_FIELDS: &[&str] = &[
+    "description",
+    "http",
+    "builtin",
+    "host",
+    "header",
+    "body",
+    "timeout",
+    "retry",
+];
+
+/// The fields a `knowledge` body takes.
+pub const KNOWLEDGE_FIELDS: &[&str] = &["description", "path"];
+
 /// A namespace of names (LANGUAGE.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Namespace {

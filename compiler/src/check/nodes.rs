@@ -737,17 +737,7 @@ impl<'a> Checker<'a, '_> {
 
     /// A tool's fields: its implementation, url, headers, body, timeout and retries.
     pub(crate) fn check_tool_body(&mut self, decl: &ToolDecl, params: &[(String, Ty)], returns: &Ty) {
-        let allowed = [
-            "description",
-            "http",
-            "builtin",
-            "host",
-            "header",
-            "body",
-            "timeout",
-            "retry",
-        ];
-        self.check_block_fields(&decl.body, "a tool", &allowed, &["header"]);
+        self.check_block_fields(&decl.body, "a tool", super::TOOL_FIELDS, &["header"]);
         self.no_exits(&decl.body, "a tool");
         let scope = Scope {
             params: Some(params.to_vec()),

@@ -7,7 +7,6 @@
 use super::Run;
 use crate::eval::{Scope, eval};
 use crate::event::EventBody;
-use crate::model::prompt::node_kind;
 use flow_graph::Node;
 use serde_json::Value;
 use std::sync::Arc;
@@ -38,7 +37,7 @@ impl Run {
         let Some(node) = program.node(&target) else { return };
         self.emit(EventBody::NodeEntered {
             node: target.clone(),
-            kind: node_kind(node).into(),
+            kind: node.kind().into(),
         });
         match node {
             Node::Say(s) => {

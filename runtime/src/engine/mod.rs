@@ -91,7 +91,6 @@ pub struct Run {
     saved_messages: usize,
     models: HashMap<String, Vec<Arc<dyn Model>>>,
     toolbox: Toolbox,
-    secrets: Value,
     buffer: Vec<Event>,
     companions: JoinSet<companion::CompanionDone>,
     listeners: Vec<Listener>,
@@ -303,7 +302,7 @@ impl Run {
     /// Replaces every secret's value in a text (errors may quote a url or a reply).
     fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
-        if let Value::Object(secrets) = &self.secrets {
+        if let Value::Object(secrets) = self.toolbox.secrets.as_ref() {
             for (name, value) in secrets {
                 if let Value::String(v) = value
                     && !v.is_empty()
@@ -318,7 +317,7 @@ impl Run {
     /// A tool's result with every secret's value replaced, in case a service
     /// echoes one back: it would otherwise reach events, variables and the store.
     fn redact_value(&self, value: Value) -> Value {
-        let Value::Object(secrets) = &self.secrets else {
+        let Value::Object(secrets) = self.toolbox.secrets.as_ref() else {
             return value;
         };
         if secrets.is_empty() {

@@ -4,7 +4,6 @@ use super::exits::Phase;
 use super::{Answer, Failure, Run, RunError};
 use crate::eval::{Scope, eval, render};
 use crate::event::EventBody;
-use crate::model::prompt::node_kind;
 use crate::state::{ChatMessage, Position, RunStatus};
 use flow_graph::{EdgeKind, Node, Text};
 use serde_json::{Map, Value};
@@ -22,7 +21,7 @@ impl Run {
         self.state.steps += 1;
         self.emit(EventBody::NodeEntered {
             node: id.to_string(),
-            kind: node_kind(node).into(),
+            kind: node.kind().into(),
         });
         for edge in node.exits() {
             if program.edge(edge).is_some_and(|e| e.kind == EdgeKind::Companion) {
@@ -272,7 +271,7 @@ impl Run {
             edge: edge_id.to_string(),
             from: from.to_string(),
             to: to.clone(),
-            kind: edge_kind(kind).into(),
+            kind: kind.as_str().into(),
         });
         self.state.turns = 0;
         self.state.position = Position::Enter { node: to };
@@ -384,20 +383,5 @@ impl Run {
             }
         }
         Ok(())
-    }
-}
-
-/// An edge kind as in events.
-pub fn edge_kind(kind: EdgeKind) -> &'static str {
-    match kind {
-        EdgeKind::Direct => "direct",
-        EdgeKind::Conditional => "conditional",
-        EdgeKind::Companion => "companion",
-        EdgeKind::Error => "error",
-        EdgeKind::Approved => "approved",
-        EdgeKind::Rejected => "rejected",
-        EdgeKind::Timeout => "timeout",
-        EdgeKind::Return => "return",
-        EdgeKind::TurnLimit => "turn_limit",
     }
 }

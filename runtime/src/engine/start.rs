@@ -147,10 +147,7 @@ impl Runtime {
         run.create = Some(record);
         let inputs: Map<String, Value> = run
             .program
-            .graph
-            .variables
-            .iter()
-            .filter(|v| v.kind == VariableKind::Input)
+            .inputs()
             .map(|v| {
                 (
                     v.name.clone(),
@@ -217,7 +214,7 @@ impl Runtime {
         let toolbox = Toolbox {
             host: self.host.clone(),
             stubs,
-            secrets: Arc::new(secrets.clone()),
+            secrets: Arc::new(secrets),
         };
         if let Some(script) = &toolbox.stubs
             && let Some(unknown) = script.stubbed_tools().find(|t| program.tool(t).is_none())
@@ -244,7 +241,6 @@ impl Runtime {
             conversation,
             models,
             toolbox,
-            secrets,
             buffer: Vec::new(),
             companions: JoinSet::new(),
             listeners: Vec::new(),
@@ -318,25 +314,8 @@ fn connect_models(
 
 /// The variables at start: inputs given or defaulted, vars defaulted; every input checked.
 fn initial_vars(program: &Program, mut inputs: Map<String, Value>) -> Result<Value, StartError> {
-    if let Some(unknown) = inputs
-        .keys()
-        .find(|k| program.variable(k).is_none_or(|v| v.kind != VariableKind::Input))
-    {
-        let known: Vec<&str> = program
-            .graph
-            .variables
-            .iter()
-            .filter(|v| v.kind == VariableKind::Input)
-            .map(|v| v.name.as_str())
-            .collect();
-        return Err(StartError(format!(
-            "unknown input `{unknown}` (the workflow's inputs: {})",
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        )));
+    for name in inputs.keys() {
+        program.input(name).map_err(StartError)?;
     }
     let mut vars = Map::new();
     for v in &program.graph.variables {

@@ -127,7 +127,7 @@ pub fn inspect(program: &Program, node_id: &str) -> Result<Inspection, String> {
         |f: &FunctionSpec| json!({"name": f.name, "description": f.description, "parameters": f.parameters});
     let mut out = Inspection {
         node: node_id.to_string(),
-        kind: node_kind(node).to_string(),
+        kind: node.kind().to_string(),
         model: None,
         system: None,
         tools: Vec::new(),
@@ -153,17 +153,4 @@ pub fn inspect(program: &Program, node_id: &str) -> Result<Inspection, String> {
         _ => {}
     }
     Ok(out)
-}
-
-/// A node's kind as in events.
-pub fn node_kind(node: &Node) -> &'static str {
-    match node {
-        Node::Agent(_) => "agent",
-        Node::Action(_) => "action",
-        Node::Route(_) => "route",
-        Node::Say(_) => "say",
-        Node::Handoff(_) => "handoff",
-        Node::Approval(_) => "approval",
-        Node::End(_) => "end",
-    }
 }
