@@ -155,6 +155,7 @@ pub fn trace_line(e: &Value) -> Option<String> {
             e.get("value").cloned().unwrap_or(Value::Null)
         ),
         "edge_taken" => format!("edge {}: {} -> {} ({})", s("edge"), s("from"), s("to"), s("kind")),
+        "bound_spent" => format!("bound spent at {}: edge {}", s("node"), s("edge")),
         "paused" => format!("paused at {}: {}", s("node"), s("state")),
         "resumed" => format!("resumed at {} with {}", s("node"), s("with")),
         "run_completed" => format!("run completed: {}", s("outcome")),

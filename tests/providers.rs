@@ -1060,3 +1060,46 @@ async fn redirects_keep_secrets_at_home() {
         "the first request and 5 redirects"
     );
 }
+
+/// A model's `choose_exit` answer that is not one of the options is refused
+/// and asked once more with a note naming the options; a second wrong answer
+/// counts as `none` (the agent replies again and waits).
+#[tokio::test]
+async fn choose_exit_off_the_list_is_asked_again() {
+    let fx = fixture("choose-off-list").await;
+    let server = &fx.server;
+    answer(
+        server,
+        OPENAI_PATH,
+        "choose_exit",
+        1,
+        sequence(vec![
+            oa_call("choose_exit", json!({ "exit": "the customer wants espresso" })),
+            oa_call("choose_exit", json!({ "exit": "large" })),
+            oa_call("choose_exit", json!({ "exit": "medium" })),
+            oa_call("choose_exit", json!({ "exit": DONE })),
+        ]),
+    )
+    .await;
+    defaults(server).await;
+
+    let o = fx.run("Hi\nThat is all.\n", &[]);
+    assert_eq!(o.code, Some(0), "{}", show(&o));
+    assert_eq!(o.outcome(), Some("done"), "{}", show(&o));
+    // First message: two wrong answers, so none holds and the agent replies
+    // again; second message: a wrong answer, then the right one.
+    assert_eq!(o.llm_calls("choose_exit").len(), 4, "{}", show(&o));
+    assert_eq!(o.llm_calls("reply").len(), 2, "{}", show(&o));
+    let asked: Vec<Value> = requests(server, OPENAI_PATH)
+        .await
+        .iter()
+        .map(json_of)
+        .filter(|b| b.pointer("/tool_choice/function/name") == Some(&json!("choose_exit")))
+        .collect();
+    let text = |b: &Value| b["messages"].to_string();
+    assert!(!text(&asked[0]).contains("is not one of the options"));
+    assert!(text(&asked[1]).contains("`the customer wants espresso` is not one of the options"));
+    assert!(text(&asked[1]).contains(DONE), "the note names the options");
+    assert!(!text(&asked[2]).contains("is not one of the options"));
+    assert!(text(&asked[3]).contains("`medium` is not one of the options"));
+}

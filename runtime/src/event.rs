@@ -98,6 +98,13 @@ pub enum EventBody {
         /// Its kind.
         kind: String,
     },
+    /// An exit would have been tried but its `max N` is spent (LANGUAGE-2.md).
+    BoundSpent {
+        /// The node whose exit it is.
+        node: String,
+        /// The spent edge.
+        edge: String,
+    },
     /// The run stopped to wait.
     Paused {
         /// Where it waits.
@@ -174,6 +181,7 @@ impl Event {
             EventBody::ToolResult { .. } => "tool_result",
             EventBody::VariableSet { .. } => "variable_set",
             EventBody::EdgeTaken { .. } => "edge_taken",
+            EventBody::BoundSpent { .. } => "bound_spent",
             EventBody::Paused { .. } => "paused",
             EventBody::Resumed { .. } => "resumed",
             EventBody::RunCompleted { .. } => "run_completed",

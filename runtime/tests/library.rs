@@ -156,3 +156,65 @@ fn a_host_drives_a_run_and_sees_every_event() {
     let stored = store.events_after(&id, 0).unwrap();
     assert_eq!(stored.len(), seqs.len());
 }
+
+/// Event exits with `max N` through the library: an approval loop and a
+/// handoff loop each go round once; the second time the edge is spent, so the
+/// event has no exit: the run fails naming the node and the edge, after a
+/// `bound_spent` event.
+#[test]
+fn a_spent_event_exit_fails_the_run_naming_the_edge() {
+    const LOOPS: &str = r#"
+workflow loops {
+  start review
+  model m
+}
+model m = "openai:gpt-4o-mini"
+approval review {
+  prompt "Again?"
+  on approved -> review max 1
+  on rejected -> desk
+}
+handoff desk {
+  queue "q"
+  on return -> desk max 1
+}
+"#;
+    let graph = flow_compiler::compile(LOOPS, "loops.flow").graph.expect("compiles");
+    let program = Arc::new(Program::new(graph).expect("loads"));
+    let tokio = tokio();
+    for (answers, node, edge) in [
+        (vec![Answer::Approve], "review", "review.0"),
+        (vec![Answer::Reject, Answer::Return], "desk", "desk.0"),
+    ] {
+        let runtime = Runtime::new(Arc::new(MemoryStore::new()));
+        let mut events = runtime.subscribe();
+        let mut run = runtime
+            .start(Arc::clone(&program), Map::new(), options("loops"), Default::default())
+            .unwrap();
+        let mut status = tokio.block_on(run.run(&mut VecDeque::new())).unwrap();
+        for answer in answers {
+            assert_ne!(status, RunStatus::Failed);
+            status = tokio.block_on(run.answer(answer, &mut VecDeque::new())).unwrap();
+        }
+        // Round once more: the loop edge is spent now.
+        let last = if node == "review" {
+            Answer::Approve
+        } else {
+            Answer::Return
+        };
+        let status = tokio.block_on(run.answer(last, &mut VecDeque::new())).unwrap();
+        assert_eq!(status, RunStatus::Failed, "{node}");
+        let error = run.state().error.clone().unwrap_or_default();
+        assert!(
+            error.contains(&format!("`{edge}`")) && error.contains("is spent (max 1)"),
+            "{error}"
+        );
+        let mut spent = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            if let flow_runtime::event::EventBody::BoundSpent { node, edge } = &e.body {
+                spent.push((node.clone(), edge.clone()));
+            }
+        }
+        assert_eq!(spent, [(node.to_string(), edge.to_string())]);
+    }
+}

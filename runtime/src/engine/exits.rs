@@ -4,6 +4,7 @@
 
 use super::{Failure, Run};
 use crate::eval::{Scope, eval_bool};
+use crate::event::EventBody;
 use crate::model::Purpose;
 use crate::model::prompt::{choose_exit_function, exit_options, system_text};
 use flow_graph::{Condition, EdgeKind, Node};
@@ -56,11 +57,13 @@ impl Run {
         let mut chosen: Option<Option<String>> = None;
         for edge_id in order {
             let Some(edge) = program.edge(edge_id) else { continue };
-            if self.spent(edge_id) {
-                continue;
-            }
+            let spent = self.spent(edge_id);
             let holds = match (&edge.condition, edge.kind) {
                 (Some(Condition::Expr(e)), _) => {
+                    if spent {
+                        self.bound_spent(id, edge_id);
+                        continue;
+                    }
                     let scope = Scope {
                         vars: &self.state.vars,
                         result,
@@ -71,10 +74,17 @@ impl Run {
                 }
                 (_, _) if phase == Phase::Entry => false,
                 (Some(Condition::Llm(_)), _) => {
+                    // One model call judges every `when` exit; it also reports the spent ones.
                     if chosen.is_none() {
                         chosen = Some(self.choose_exit(id, node, phase).await?);
                     }
-                    chosen.as_ref().is_some_and(|c| c.as_deref() == Some(edge_id.as_str()))
+                    !spent && chosen.as_ref().is_some_and(|c| c.as_deref() == Some(edge_id.as_str()))
+                }
+                _ if spent => {
+                    if edge.kind != EdgeKind::TurnLimit || phase == Phase::Message {
+                        self.bound_spent(id, edge_id);
+                    }
+                    continue;
                 }
                 (Some(Condition::Else(_)), _) => true,
                 (None, EdgeKind::TurnLimit) => {
@@ -89,8 +99,16 @@ impl Run {
         Ok(None)
     }
 
+    /// Records that an exit would have been tried but its `max N` is used up.
+    pub(super) fn bound_spent(&mut self, node: &str, edge_id: &str) {
+        self.emit(EventBody::BoundSpent {
+            node: node.to_string(),
+            edge: edge_id.to_string(),
+        });
+    }
+
     /// Whether an edge's `max N` is used up in this run.
-    fn spent(&self, edge_id: &str) -> bool {
+    pub(super) fn spent(&self, edge_id: &str) -> bool {
         let Some(max) = self.program.edge(edge_id).and_then(|e| e.max_traversals) else {
             return false;
         };
@@ -100,10 +118,19 @@ impl Run {
     /// Asks the model which `when` condition holds; the edge id, or `None` for none.
     async fn choose_exit(&mut self, id: &str, node: &Node, phase: Phase) -> Result<Option<String>, Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let mut options = exit_options(&program, node, &|e| self.spent(e));
+        let mut options = exit_options(&program, node, &|_| false);
         if phase != Phase::Message {
             options.retain(|(edge, _)| !program.graph.global_exits.contains(edge));
         }
+        let spent: Vec<String> = options
+            .iter()
+            .filter(|(edge, _)| self.spent(edge))
+            .map(|(edge, _)| edge.clone())
+            .collect();
+        for edge in &spent {
+            self.bound_spent(id, edge);
+        }
+        options.retain(|(edge, _)| !spent.contains(edge));
         if options.is_empty() {
             return Ok(None);
         }

@@ -245,15 +245,20 @@ impl Run {
     async fn settle(&mut self, node: &str, outcome: Result<(), Failure>) {
         if let Err(error) = outcome {
             self.join_companions().await;
-            let error = self.redact(&error);
-            self.emit(EventBody::RunFailed {
-                node: node.to_string(),
-                error: error.clone(),
-            });
-            self.state.status = RunStatus::Failed;
-            self.state.error = Some(error);
-            self.state.position = Position::Finished { node: node.to_string() };
+            self.fail(node, error);
         }
+    }
+
+    /// Ends the run as failed at `node`: the one place a run fails.
+    fn fail(&mut self, node: &str, error: Failure) {
+        let error = self.redact(&error);
+        self.emit(EventBody::RunFailed {
+            node: node.to_string(),
+            error: error.clone(),
+        });
+        self.state.status = RunStatus::Failed;
+        self.state.error = Some(error);
+        self.state.position = Position::Finished { node: node.to_string() };
     }
 
     /// Adds an event to the current step.

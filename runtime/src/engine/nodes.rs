@@ -158,10 +158,13 @@ impl Run {
                 Ok(value) => result = Some(value),
                 Err(error) => {
                     return match &action.on_error {
-                        Some(edge) => {
-                            self.take(id, edge);
-                            Ok(())
-                        }
+                        Some(edge) => match self.spent_event_exit(id, edge) {
+                            Some(why) => Err(format!("tool `{tool}` failed: {error}; {why}")),
+                            None => {
+                                self.take(id, edge);
+                                Ok(())
+                            }
+                        },
                         None => Err(format!("tool `{tool}` failed: {error}")),
                     };
                 }
@@ -258,8 +261,49 @@ impl Run {
                 self.take(id, &edge);
                 Ok(())
             }
-            None => Err(format!("no exit of `{id}` holds")),
+            None => {
+                let program = std::sync::Arc::clone(&self.program);
+                let spent: Vec<String> = program
+                    .node(id)
+                    .map(|n| {
+                        n.exits()
+                            .iter()
+                            .filter(|e| self.spent(e))
+                            .map(|e| format!("`{e}`"))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if spent.is_empty() {
+                    Err(format!("no exit of `{id}` holds"))
+                } else {
+                    Err(format!("no exit of `{id}` holds (spent: {})", spent.join(", ")))
+                }
+            }
         }
+    }
+
+    /// Whether an event exit (`on error`, `on approved`, `on rejected`,
+    /// `on timeout`, `on return`) is spent: a spent one counts as absent, so
+    /// the event has no exit. Emits `bound_spent` and says why, naming the edge.
+    pub(super) fn spent_event_exit(&mut self, from: &str, edge_id: &str) -> Option<String> {
+        if !self.spent(edge_id) {
+            return None;
+        }
+        self.bound_spent(from, edge_id);
+        let edge = self.program.edge(edge_id)?;
+        let event = match edge.kind {
+            EdgeKind::Error => "on error",
+            EdgeKind::Approved => "on approved",
+            EdgeKind::Rejected => "on rejected",
+            EdgeKind::Timeout => "on timeout",
+            EdgeKind::Return => "on return",
+            _ => "the",
+        };
+        let max = edge.max_traversals.unwrap_or(0);
+        Some(format!(
+            "its `{event}` exit `{edge_id}` (-> {}) is spent (max {max})",
+            edge.to
+        ))
     }
 
     /// Takes an edge: counts it, records it and moves to its target.
@@ -368,19 +412,12 @@ impl Run {
             with: with.into(),
         });
         self.state.status = RunStatus::Running;
-        match edge {
-            Some(edge) => self.take(&id, &edge),
-            None if with == "return" => self.complete(&id, "handed_off".into()),
-            None => {
-                let error = format!("approval `{id}` has no exit for `{with}`");
-                self.emit(EventBody::RunFailed {
-                    node: id.clone(),
-                    error: error.clone(),
-                });
-                self.state.status = RunStatus::Failed;
-                self.state.error = Some(error);
-                self.state.position = Position::Finished { node: id };
-            }
+        let spent = edge.as_deref().and_then(|e| self.spent_event_exit(&id, e));
+        match (edge, spent) {
+            (Some(_), Some(why)) => self.fail(&id, format!("`{id}` cannot go on after `{with}`: {why}")),
+            (Some(edge), None) => self.take(&id, &edge),
+            (None, _) if with == "return" => self.complete(&id, "handed_off".into()),
+            (None, _) => self.fail(&id, format!("approval `{id}` has no exit for `{with}`")),
         }
         Ok(())
     }

@@ -40,8 +40,13 @@ pub enum Scripted {
     Reply(String),
     /// One round of tool calls of a reply.
     Calls(Vec<(String, Value)>),
-    /// The exit condition that holds, or `none`.
-    Choose(String),
+    /// The exit condition that holds, or `none`, and the script line that says so.
+    Choose {
+        /// The condition's text as written after `choose:`.
+        exit: String,
+        /// The line of the script (1-based), for errors.
+        line: usize,
+    },
     /// Extracted values.
     Extract(Value),
 }
@@ -159,7 +164,10 @@ impl Script {
                         _ => queues.reply.push(Scripted::Calls(vec![call])),
                     }
                 }
-                "choose" => queues.choose.push(Scripted::Choose(value.to_string())),
+                "choose" => queues.choose.push(Scripted::Choose {
+                    exit: value.to_string(),
+                    line: n,
+                }),
                 "extract" => queues.extract.push(Scripted::Extract(parse_json(value, n)?)),
                 _ => {
                     return Err(format!(
@@ -200,6 +208,17 @@ fn parse_json(text: &str, line: usize) -> Result<Value, String> {
 
 fn unescape(text: &str) -> String {
     text.replace("\\n", "\n")
+}
+
+/// The answers a `choose_exit` request offers (its `exit` enum, `none` last).
+fn offered_exits(req: &ModelRequest<'_>) -> Vec<String> {
+    req.functions
+        .iter()
+        .find(|f| f.name == "choose_exit")
+        .and_then(|f| f.parameters.pointer("/properties/exit/enum"))
+        .and_then(Value::as_array)
+        .map(|values| values.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// A model answering from a script file.
@@ -255,10 +274,24 @@ impl ScriptedModel {
                     req.node, req.node
                 ));
             }
-            (Purpose::ChooseExit, Some(Scripted::Choose(exit))) => ModelAnswer {
-                tool_calls: vec![call("choose_exit", json!({ "exit": exit }))],
-                ..ModelAnswer::default()
-            },
+            (Purpose::ChooseExit, Some(Scripted::Choose { exit, line })) => {
+                let offered = offered_exits(req);
+                if !offered.iter().any(|o| o == exit) {
+                    let list = offered
+                        .iter()
+                        .map(|o| format!("\"{o}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(format!(
+                        "{}:{line}: `choose: {exit}` is not a condition offered at `{}`; offered: {list}",
+                        self.name, req.node
+                    ));
+                }
+                ModelAnswer {
+                    tool_calls: vec![call("choose_exit", json!({ "exit": exit }))],
+                    ..ModelAnswer::default()
+                }
+            }
             (Purpose::ChooseExit, _) => ModelAnswer {
                 tool_calls: vec![call("choose_exit", json!({ "exit": "none" }))],
                 ..ModelAnswer::default()
