@@ -264,18 +264,28 @@ pub fn github(file: &SourceFile<'_>, d: &Diagnostic) -> String {
 /// A SARIF 2.1.0 log of the diagnostics of several files: one rule per code
 /// of the catalog, one result per diagnostic (regions in Unicode code points).
 pub fn sarif(files: &[(SourceFile<'_>, Vec<Diagnostic>)]) -> Value {
+    sarif_with_docs(files, None)
+}
+
+/// [`sarif`], each rule with a `helpUri` into the docs/diagnostics.md
+/// published at `docs` when that is an absolute URI (see [`crate::Code::docs_url`]).
+pub fn sarif_with_docs(files: &[(SourceFile<'_>, Vec<Diagnostic>)], docs: Option<&str>) -> Value {
     let codes = crate::Code::ALL;
     let rules: Vec<Value> = codes
         .iter()
         .map(|code| {
             let explanation = code.explanation();
-            json!({
+            let mut rule = json!({
                 "id": code.as_str(),
                 "shortDescription": {"text": code.summary()},
                 "fullDescription": {"text": first_paragraph(explanation)},
                 "help": {"text": explanation, "markdown": explanation},
                 "defaultConfiguration": {"level": code.severity().as_str()},
-            })
+            });
+            if let Some(url) = docs.and_then(|base| code.docs_url(base)) {
+                rule["helpUri"] = json!(url);
+            }
+            rule
         })
         .collect();
     let mut results = Vec::new();
