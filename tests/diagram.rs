@@ -136,7 +136,6 @@ fn diagrams_mark_the_start_and_set_global_exits_companions_and_errors_apart() {
         dot.lines().any(|l| l.contains("label=\"on error\", color=red3")),
         "{dot}"
     );
-    assert!(!dot.contains("end\\nend"), "{dot}");
     assert!(!dot.contains("direct"), "{dot}");
     let mermaid = diagram::mermaid(&graph);
     assert!(
@@ -145,7 +144,6 @@ fn diagrams_mark_the_start_and_set_global_exits_companions_and_errors_apart() {
     );
     assert!(mermaid.contains("subgraph g_exits [\"global exits\"]"), "{mermaid}");
     assert!(mermaid.contains("stroke:#c0392b"), "{mermaid}");
-    assert!(!mermaid.contains("end · end"), "{mermaid}");
     assert!(!mermaid.contains("direct"), "{mermaid}");
 }
 
@@ -161,4 +159,19 @@ fn companion_edges_are_drawn_unlike_error_edges() {
         .expect("a companion edge");
     assert!(companion.contains("style=dashed"), "{companion}");
     assert!(!companion.contains("red3"), "{companion}");
+}
+
+#[test]
+fn the_built_in_end_is_labelled_once_and_a_lone_bound_reads_max_n() {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/loan_prequalification.flow"))
+            .unwrap();
+    let graph = flow_compiler::compile(&source, "x.flow").graph.unwrap();
+    let dot = diagram::dot(&graph);
+    assert!(dot.contains("\"end\" [label=\"end\", shape=doublecircle];"), "{dot}");
+    assert!(diagram::mermaid(&graph).contains("  n_end([\"end\"])\n"));
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/ok/travel_desk.flow")).unwrap();
+    let graph = flow_compiler::compile(&source, "x.flow").graph.unwrap();
+    assert!(diagram::dot(&graph).contains("\"sorry\" -> \"welcome\" [label=\"max 1\"];"));
 }

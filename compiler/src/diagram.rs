@@ -73,10 +73,11 @@ pub fn edge_label(edge: &Edge) -> String {
         },
     };
     if let Some(max) = edge.max_traversals {
-        if !label.is_empty() {
-            label.push(' ');
+        if label.is_empty() {
+            let _ = write!(label, "max {max}");
+        } else {
+            let _ = write!(label, " (max {max})");
         }
-        let _ = write!(label, "(max {max})");
     }
     label
 }
