@@ -49,7 +49,11 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
                 .iter()
                 .map(|(name, text, diags)| (SourceFile::new(name, text), diags.clone()))
                 .collect();
-            out = serde_json::to_string_pretty(&render::sarif(&files)).unwrap_or_default();
+            out = serde_json::to_string_pretty(&render::sarif_with_docs(
+                &files,
+                std::env::var(flow_compiler::DOCS_URL_ENV).ok().as_deref(),
+            ))
+            .unwrap_or_default();
             out.push('\n');
         }
         Format::Json => {

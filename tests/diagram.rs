@@ -35,9 +35,10 @@ fn mermaid_draws_exactly_the_compiled_edges() {
         let text = diagram::mermaid(&graph);
         let mut drawn: Vec<(String, String)> = text
             .lines()
-            .filter(|l| l.contains("-->|") || l.contains("-.->|"))
-            .map(|l| {
-                let parts: Vec<&str> = l.split_whitespace().collect();
+            .map(|l| l.split_whitespace().collect::<Vec<&str>>())
+            .filter(|parts| parts.len() >= 3 && (parts[1].starts_with("-->") || parts[1].starts_with("-.->")))
+            .filter(|parts| parts[0] != "s_start")
+            .map(|parts| {
                 let from = parts[0];
                 let to = *parts.last().unwrap();
                 let name = |id: &str| {
@@ -64,7 +65,7 @@ fn dot_draws_exactly_the_compiled_edges_with_labels() {
         let text = diagram::dot(&graph);
         let mut drawn: Vec<(String, String)> = text
             .lines()
-            .filter(|l| l.contains("\" -> \""))
+            .filter(|l| l.contains("\" -> \"") && !l.trim_start().starts_with("\"__start\""))
             .map(|l| {
                 let quoted: Vec<&str> = l.split('"').collect();
                 let from = quoted[1].to_string();
@@ -83,7 +84,15 @@ fn dot_draws_exactly_the_compiled_edges_with_labels() {
         assert_eq!(drawn, compiled_edges(&graph), "{}", graph.workflow.name);
         for edge in &graph.edges {
             let label = diagram::edge_label(edge);
-            assert!(!label.is_empty());
+            // Only a plain `->` goes without a label.
+            let plain = edge.condition.is_none()
+                && edge.turns.is_none()
+                && matches!(
+                    edge.kind,
+                    flow_graph::EdgeKind::Direct | flow_graph::EdgeKind::Conditional
+                );
+            assert_eq!(label.is_empty(), plain && edge.max_traversals.is_none(), "{label:?}");
+            assert!(!label.contains("direct"), "{label}");
             if let Some(max) = edge.max_traversals {
                 assert!(label.contains(&format!("max {max}")));
             }
@@ -104,4 +113,65 @@ fn diagrams_of_the_examples_match_their_snapshots() {
         insta::assert_snapshot!(format!("mermaid_{name}"), diagram::mermaid(&graph));
         insta::assert_snapshot!(format!("dot_{name}"), diagram::dot(&graph));
     }
+}
+
+#[test]
+fn diagrams_mark_the_start_and_set_global_exits_companions_and_errors_apart() {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/order_support.flow")).unwrap();
+    let graph = flow_compiler::compile(&source, "x.flow").graph.unwrap();
+    assert!(!graph.global_exits.is_empty(), "the example has global exits");
+    assert!(graph.edges.iter().any(|e| e.kind == flow_graph::EdgeKind::Error));
+    let dot = diagram::dot(&graph);
+    // One entry arrow into the start node.
+    assert!(dot.contains(&format!("\"__start\" -> \"{}\";", graph.start)), "{dot}");
+    // Global exits leave from a note in a cluster of their own.
+    assert!(dot.contains("subgraph cluster_global {"), "{dot}");
+    assert!(
+        dot.contains("\"global exits\" [label=\"any agent\", shape=note];"),
+        "{dot}"
+    );
+    // Error edges are red; the built-in end is labelled once; no "direct".
+    assert!(
+        dot.lines().any(|l| l.contains("label=\"on error\", color=red3")),
+        "{dot}"
+    );
+    assert!(!dot.contains("direct"), "{dot}");
+    let mermaid = diagram::mermaid(&graph);
+    assert!(
+        mermaid.contains(&format!("s_start((\" \")) --> n_{}", graph.start)),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("subgraph g_exits [\"global exits\"]"), "{mermaid}");
+    assert!(mermaid.contains("stroke:#c0392b"), "{mermaid}");
+    assert!(!mermaid.contains("direct"), "{mermaid}");
+}
+
+#[test]
+fn companion_edges_are_drawn_unlike_error_edges() {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/ok/travel_desk.flow")).unwrap();
+    let graph = flow_compiler::compile(&source, "x.flow").graph.unwrap();
+    let dot = diagram::dot(&graph);
+    let companion = dot
+        .lines()
+        .find(|l| l.contains("label=\"also\""))
+        .expect("a companion edge");
+    assert!(companion.contains("style=dashed"), "{companion}");
+    assert!(!companion.contains("red3"), "{companion}");
+}
+
+#[test]
+fn the_built_in_end_is_labelled_once_and_a_lone_bound_reads_max_n() {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/loan_prequalification.flow"))
+            .unwrap();
+    let graph = flow_compiler::compile(&source, "x.flow").graph.unwrap();
+    let dot = diagram::dot(&graph);
+    assert!(dot.contains("\"end\" [label=\"end\", shape=doublecircle];"), "{dot}");
+    assert!(diagram::mermaid(&graph).contains("  n_end([\"end\"])\n"));
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/ok/travel_desk.flow")).unwrap();
+    let graph = flow_compiler::compile(&source, "x.flow").graph.unwrap();
+    assert!(diagram::dot(&graph).contains("\"sorry\" -> \"welcome\" [label=\"max 1\"];"));
 }

@@ -52,3 +52,21 @@ fn a_route_with_only_if_exits_sends_nothing_and_unknown_nodes_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no node `triaje`"));
 }
+
+#[test]
+fn templates_are_shown_as_written_with_optional_chaining_kept() {
+    let out = flow(&["inspect", "tests/cases/ok/travel_desk.flow", "offer"], root());
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Offer {{trip?.nights}} nights in {{trip?.destination}} for {{total}} EUR."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("their e-mail is {{traveller.email}}"), "{stdout}");
+    let out = flow(
+        &["inspect", "tests/cases/ok/travel_desk.flow", "offer", "--json"],
+        root(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["system"].as_str().unwrap().contains("{{trip?.destination}}"));
+}

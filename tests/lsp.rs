@@ -342,3 +342,66 @@ fn type_prefixes(client: &mut Client, name: &str, text: &str, count: usize) {
     }
     client.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
 }
+
+#[test]
+fn quick_fixes_remove_unused_declarations_and_default_or_make_optional_unset_variables() {
+    let mut client = Client::start();
+    let source = fixture("fixes.flow");
+    let (uri, c) = open(&mut client, "fixes.flow");
+    let mut replies = serde_json::Map::new();
+    for (i, what) in [
+        "remove an unused var",
+        "remove an unused tool",
+        "default or optional string",
+        "default or optional union",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let params = json!({
+            "textDocument": {"uri": uri},
+            "range": {"start": c[i], "end": c[i]},
+            "context": {"diagnostics": []},
+        });
+        let reply = client.request("textDocument/codeAction", params);
+        replies.insert(format!("{what}: {}", cursor_line(&source, i)), reply);
+    }
+    // Applying the first removal leaves a file without the tool and with one
+    // blank line between the items around it.
+    let (text, _) = markers(&source);
+    let removal = &replies["remove an unused tool: tool unused_tool|() -> string {"][0]["edit"]["changes"][&uri][0];
+    assert_eq!(removal["newText"], "");
+    assert_eq!(removal["range"]["start"], json!({"line": 12, "character": 0}));
+    assert_eq!(removal["range"]["end"], json!({"line": 16, "character": 0}));
+    assert!(text.lines().nth(16).unwrap().starts_with("agent ask"));
+    insta::assert_json_snapshot!("quick_fixes", replies);
+    client.shutdown();
+}
+
+#[test]
+fn diagnostic_links_point_at_flow_docs_url_and_are_left_out_without_it() {
+    let (text, _) = markers(&fixture("diagnostics.flow"));
+    let mut client = Client::start();
+    client.open(&uri("diagnostics.flow"), &text);
+    let published = client.diagnostics(&uri("diagnostics.flow"), Some(1));
+    for d in published["diagnostics"].as_array().unwrap() {
+        assert!(d.get("codeDescription").is_none(), "{d}");
+    }
+    client.shutdown();
+
+    let base = "https://git.example.com/acme/flow/blob/main/docs/diagnostics.md";
+    let mut client = Client::start_with_env(&[("FLOW_DOCS_URL", base)]);
+    client.open(&uri("diagnostics.flow"), &text);
+    let published = client.diagnostics(&uri("diagnostics.flow"), Some(1));
+    let e0103 = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "E0103")
+        .unwrap();
+    let href = e0103["codeDescription"]["href"].as_str().unwrap();
+    assert_eq!(href, format!("{base}#{}", flow_compiler::Code::E0103.docs_anchor()));
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md")).unwrap();
+    assert!(docs.contains(&format!("(#{})", flow_compiler::Code::E0103.docs_anchor())));
+    client.shutdown();
+}

@@ -67,3 +67,42 @@ fn sarif_of_the_test_cases_matches_its_snapshot() {
     log["runs"][0]["tool"]["driver"]["version"] = serde_json::json!("<version>");
     insta::assert_json_snapshot!(log);
 }
+
+/// `flow check --format sarif` of the W0503 cases with `FLOW_DOCS_URL` set to `docs`.
+fn sarif_with_docs_url(docs: &str) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flow"))
+        .args(["check", "--format", "sarif", "tests/cases/W0503"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("FLOW_DOCS_URL", docs)
+        .output()
+        .expect("run flow");
+    serde_json::from_slice(&out.stdout).expect("SARIF is JSON")
+}
+
+#[test]
+fn rules_link_to_the_docs_only_when_flow_docs_url_is_an_absolute_uri() {
+    // By default there is no link (the tests run `flow` without FLOW_DOCS_URL).
+    let (_, log) = sarif_of(&["tests/cases/W0503"]);
+    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().all(|r| r.get("helpUri").is_none()));
+
+    let base = "https://git.example.com/acme/flow/blob/main/docs/diagnostics.md";
+    let log = sarif_with_docs_url(base);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tests/data/sarif-2.1.0-rtm.5.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(validator.is_valid(&log));
+    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let w0503 = rules.iter().find(|r| r["id"] == "W0503").unwrap();
+    assert_eq!(w0503["helpUri"], format!("{base}#w0503-declared-but-never-used"));
+    // The anchor is the one docs/diagnostics.md's index links to.
+    let docs = std::fs::read_to_string(root.join("docs/diagnostics.md")).unwrap();
+    assert!(docs.contains("(#w0503-declared-but-never-used)"));
+
+    // A relative path is not a URI SARIF accepts: left out.
+    let log = sarif_with_docs_url("docs/diagnostics.md");
+    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().all(|r| r.get("helpUri").is_none()));
+}

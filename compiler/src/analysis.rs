@@ -530,8 +530,9 @@ fn check_definite_assignment(
         }
     }
     let mut reads: Vec<_> = program.reads.iter().collect();
-    reads.sort_by_key(|r| (r.node, r.span.start));
-    let mut reported: HashSet<(usize, &str)> = HashSet::new();
+    reads.sort_by_key(|r| (r.span.start, r.node));
+    // One report per variable: its first unset read, in source order.
+    let mut unset: Vec<(&str, usize, Vec<_>)> = Vec::new();
     for read in reads {
         let Some(&v) = index.get(read.var.as_str()) else {
             continue;
@@ -543,22 +544,28 @@ fn check_definite_assignment(
         if bit(&assigned_in[read.node]) || (read.after_sets && bit(&sets[read.node])) {
             continue;
         }
-        if !reported.insert((read.node, read.var.as_str())) {
-            continue;
+        match unset.iter_mut().find(|(var, _, _)| *var == read.var.as_str()) {
+            Some((_, _, found)) => found.push(read),
+            None => unset.push((read.var.as_str(), v, vec![read])),
         }
-        let path = unset_path(program, graph, start, read.node, &sets, v, &gens);
+    }
+    for (var, v, found) in unset {
+        let first = found[0];
+        let path = unset_path(program, graph, start, first.node, &sets, v, &gens);
+        let mut diag = Diagnostic::new(
+            Code::E0204,
+            first.span,
+            format!("`{var}` may be unset here, on the path {path}: nothing sets it"),
+        )
+        .primary("read before it is set on some path");
+        for read in &found[1..] {
+            diag = diag.label(read.span, "also read where it may be unset");
+        }
         diags.push(
-            Diagnostic::new(
-                Code::E0204,
-                read.span,
-                format!("`{}` may be unset here: on the path {path} nothing sets it", read.var),
-            )
-            .primary("read before it is set on some path")
-            .label(program.vars[&read.var].name.span, "declared without a default")
-            .help(format!(
-                "set `{v}` in an action on every path to this node, give it a default (`= ...`), or make it optional (`{v}: T?`)",
-                v = read.var
-            )),
+            diag.label(program.vars[var].name.span, "declared without a default")
+                .help(format!(
+                    "set `{var}` in an action on every path to its reads, give it a default (`= ...`), or make it optional (`{var}: T?`)"
+                )),
         );
     }
 }

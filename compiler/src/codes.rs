@@ -115,25 +115,51 @@ pub fn explanation_examples(markdown: &str) -> (Option<&str>, Option<&str>) {
     (block_after("## Wrong"), block_after("## Right"))
 }
 
-/// The index of every code as Markdown (docs/diagnostics.md is this text).
-pub fn index_markdown() -> String {
-    let mut out = String::from(
-        "# Diagnostic codes\n\nEvery problem `flow check` reports has a stable code. `flow explain CODE` prints the\nlong explanation of one, with a wrong and a right example; this page lists them all.\nIt is generated from `compiler/src/explain/*.md` (a test keeps it in sync).\n\n| code | severity | summary |\n|---|---|---|\n",
-    );
-    for code in Code::ALL {
-        let title = code
+impl Code {
+    /// The anchor of this code's section in docs/diagnostics.md, as GitHub and
+    /// most Markdown viewers make it from the heading (`e0301-unbounded-cycle`).
+    pub fn docs_anchor(self) -> String {
+        let title = self
             .explanation()
             .lines()
             .next()
             .unwrap_or("")
             .trim_start_matches('#')
             .trim();
-        let slug: String = title
+        title
             .to_lowercase()
             .chars()
             .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
             .map(|c| if c == ' ' { '-' } else { c })
-            .collect();
+            .collect()
+    }
+
+    /// The link to this code's explanation under `base`, the address of a
+    /// published docs/diagnostics.md (`FLOW_DOCS_URL`): `base#anchor`. None
+    /// unless `base` is an absolute URI (a scheme, then `:`), so SARIF's
+    /// `helpUri` and the language server's link stay valid.
+    pub fn docs_url(self, base: &str) -> Option<String> {
+        let base = base.trim();
+        let scheme = base.split_once(':')?.0;
+        let absolute = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            && base.len() > scheme.len() + 1;
+        let base = base.split('#').next().unwrap_or(base);
+        absolute.then(|| format!("{base}#{}", self.docs_anchor()))
+    }
+}
+
+/// The environment variable naming the published docs/diagnostics.md that
+/// diagnostic links point at (unset: no links).
+pub const DOCS_URL_ENV: &str = "FLOW_DOCS_URL";
+
+/// The index of every code as Markdown (docs/diagnostics.md is this text).
+pub fn index_markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostic codes\n\nEvery problem `flow check` reports has a stable code. `flow explain CODE` prints the\nlong explanation of one, with a wrong and a right example; this page lists them all.\nIt is generated from `compiler/src/explain/*.md` (a test keeps it in sync).\n\n| code | severity | summary |\n|---|---|---|\n",
+    );
+    for code in Code::ALL {
+        let slug = code.docs_anchor();
         out.push_str(&format!(
             "| [{code}](#{slug}) | {} | {} |\n",
             code.severity().as_str(),

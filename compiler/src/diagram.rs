@@ -1,12 +1,24 @@
 //! Diagrams of a compiled graph (`flow graph`): Mermaid and Graphviz DOT.
 //! Drawn from the compiled graph alone, so they show exactly its nodes and
-//! edges: one arrow per edge, labelled by kind, condition (shortened) and bound.
+//! edges: one arrow per edge, labelled by event, condition (shortened) and
+//! bound (a plain `->` has no label). The start node has an entry arrow from
+//! a dot; global exits leave from one note, "any agent", in a dashed cluster
+//! of its own; companion (`also`) edges are dashed and grey, error edges red.
 
 use flow_graph::{CompiledGraph, Condition, Edge, EdgeKind, Expr, Node, Op};
 use std::fmt::Write;
 
-/// The id of the pseudo-node global exits leave from.
-const GLOBAL: &str = "global exits (any agent)";
+/// The id (DOT) of the note global exits leave from.
+const GLOBAL: &str = "global exits";
+
+/// The id (DOT) of the dot the start arrow leaves from.
+const START: &str = "__start";
+
+/// The title of the cluster that holds the global exits' note.
+const GLOBAL_TITLE: &str = "global exits";
+
+/// The text of the global exits' note.
+const GLOBAL_NOTE: &str = "any agent";
 
 /// How long a condition may be in a label.
 const LABEL_CHARS: usize = 40;
@@ -41,21 +53,43 @@ fn expr_text(expr: &Expr) -> String {
     }
 }
 
-/// The label of an edge: its kind, condition and bound.
+/// The label of an edge: its event or condition, and bound; empty for a
+/// plain `->` without a bound.
 pub fn edge_label(edge: &Edge) -> String {
     let mut label = match &edge.condition {
         Some(Condition::Llm(text)) => format!("when: {}", shorten(text)),
         Some(Condition::Expr(expr)) => format!("if: {}", shorten(&expr_text(expr))),
         Some(Condition::Else(_)) => "else".to_string(),
-        None => match edge.turns {
-            Some(n) => format!("after {n} turns"),
-            None => edge.kind.as_str().to_string(),
+        None => match (edge.turns, edge.kind) {
+            (Some(n), _) => format!("after {n} turns"),
+            (None, EdgeKind::Direct | EdgeKind::Conditional) => String::new(),
+            (None, EdgeKind::Companion) => "also".to_string(),
+            (None, EdgeKind::Error) => "on error".to_string(),
+            (None, EdgeKind::Approved) => "on approved".to_string(),
+            (None, EdgeKind::Rejected) => "on rejected".to_string(),
+            (None, EdgeKind::Timeout) => "on timeout".to_string(),
+            (None, EdgeKind::Return) => "on return".to_string(),
+            (None, EdgeKind::TurnLimit) => "turn limit".to_string(),
         },
     };
     if let Some(max) = edge.max_traversals {
-        let _ = write!(label, " (max {max})");
+        if label.is_empty() {
+            let _ = write!(label, "max {max}");
+        } else {
+            let _ = write!(label, " (max {max})");
+        }
     }
     label
+}
+
+/// A node's label: its name and kind, or the name alone where the two are one
+/// word (the built-in `end`).
+fn node_label(node: &Node, separator: &str) -> String {
+    if node.id() == node.kind() {
+        node.id().to_string()
+    } else {
+        format!("{}{separator}{}", node.id(), node.kind())
+    }
 }
 
 fn mermaid_id(name: &str) -> String {
@@ -71,12 +105,16 @@ fn mermaid_text(text: &str) -> String {
 pub fn mermaid(graph: &CompiledGraph) -> String {
     let mut out = String::from("flowchart TD\n");
     let global_id = "g_global";
+    let _ = writeln!(out, "  s_start((\" \")) --> {}", mermaid_id(&graph.start));
     if !graph.global_exits.is_empty() {
-        let _ = writeln!(out, "  {global_id}((\"{GLOBAL}\"))");
+        let _ = writeln!(
+            out,
+            "  subgraph g_exits [\"{GLOBAL_TITLE}\"]\n    {global_id}>\"{GLOBAL_NOTE}\"]\n  end"
+        );
     }
     for node in &graph.nodes {
         let id = mermaid_id(node.id());
-        let label = mermaid_text(&format!("{} · {}", node.id(), node.kind()));
+        let label = mermaid_text(&node_label(node, " · "));
         let shape = match node {
             Node::Agent(_) => format!("(\"{label}\")"),
             Node::Action(_) => format!("[\"{label}\"]"),
@@ -88,22 +126,36 @@ pub fn mermaid(graph: &CompiledGraph) -> String {
         };
         let _ = writeln!(out, "  {id}{shape}");
     }
-    for edge in &graph.edges {
+    // Link 0 is the start arrow; styles go by link index.
+    let mut styles = vec!["  style s_start fill:#333,stroke:#333".to_string()];
+    if !graph.global_exits.is_empty() {
+        styles.push("  style g_exits fill:none,stroke-dasharray:5 5".to_string());
+    }
+    for (i, edge) in graph.edges.iter().enumerate() {
         let from = edge
             .from
             .as_deref()
             .map(mermaid_id)
             .unwrap_or_else(|| global_id.to_string());
-        let arrow = match edge.kind {
-            EdgeKind::Companion | EdgeKind::Error => "-.->",
+        let arrow = match (edge.kind, edge.from.is_none()) {
+            (EdgeKind::Companion, _) | (_, true) => "-.->",
             _ => "-->",
         };
-        let _ = writeln!(
-            out,
-            "  {from} {arrow}|\"{}\"| {}",
-            mermaid_text(&edge_label(edge)),
-            mermaid_id(&edge.to)
-        );
+        let label = edge_label(edge);
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!("|\"{}\"|", mermaid_text(&label))
+        };
+        let _ = writeln!(out, "  {from} {arrow}{label} {}", mermaid_id(&edge.to));
+        match edge.kind {
+            EdgeKind::Companion => styles.push(format!("  linkStyle {} stroke:#888,color:#888", i + 1)),
+            EdgeKind::Error => styles.push(format!("  linkStyle {} stroke:#c0392b,color:#c0392b", i + 1)),
+            _ => {}
+        }
+    }
+    for style in styles {
+        let _ = writeln!(out, "{style}");
     }
     out
 }
@@ -118,8 +170,13 @@ pub fn dot(graph: &CompiledGraph) -> String {
         "digraph \"{}\" {{\n  rankdir=TB;\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
         dot_text(&graph.workflow.name)
     );
+    let _ = writeln!(out, "  \"{START}\" [shape=point, width=0.15, label=\"\"];");
+    let _ = writeln!(out, "  \"{START}\" -> \"{}\";", dot_text(&graph.start));
     if !graph.global_exits.is_empty() {
-        let _ = writeln!(out, "  \"{GLOBAL}\" [shape=circle, style=dashed];");
+        let _ = writeln!(
+            out,
+            "  subgraph cluster_global {{\n    label=\"{GLOBAL_TITLE}\";\n    style=dashed;\n    fontname=\"Helvetica\";\n    \"{GLOBAL}\" [label=\"{GLOBAL_NOTE}\", shape=note];\n  }}"
+        );
     }
     for node in &graph.nodes {
         let shape = match node {
@@ -131,22 +188,35 @@ pub fn dot(graph: &CompiledGraph) -> String {
             Node::Approval(_) => "shape=hexagon",
             Node::End(_) => "shape=doublecircle",
         };
-        let label = dot_text(&format!("{}\n{}", node.id(), node.kind()));
+        let label = dot_text(&node_label(node, "\n"));
         let _ = writeln!(out, "  \"{}\" [label=\"{label}\", {shape}];", dot_text(node.id()));
     }
     for edge in &graph.edges {
         let from = edge.from.as_deref().unwrap_or(GLOBAL);
-        let style = match edge.kind {
-            EdgeKind::Companion | EdgeKind::Error => ", style=dashed",
+        let style = match (edge.kind, edge.from.is_none()) {
+            (EdgeKind::Companion, _) => ", style=dashed, color=gray50, fontcolor=gray40",
+            (EdgeKind::Error, _) => ", color=red3, fontcolor=red3",
+            (_, true) => ", style=dotted",
             _ => "",
         };
-        let _ = writeln!(
-            out,
-            "  \"{}\" -> \"{}\" [label=\"{}\"{style}];",
-            dot_text(from),
-            dot_text(&edge.to),
-            dot_text(&edge_label(edge))
-        );
+        let label = edge_label(edge);
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!("label=\"{}\"", dot_text(&label))
+        };
+        let attributes = format!("{label}{style}");
+        let attributes = attributes.trim_start_matches(", ");
+        if attributes.is_empty() {
+            let _ = writeln!(out, "  \"{}\" -> \"{}\";", dot_text(from), dot_text(&edge.to));
+        } else {
+            let _ = writeln!(
+                out,
+                "  \"{}\" -> \"{}\" [{attributes}];",
+                dot_text(from),
+                dot_text(&edge.to)
+            );
+        }
     }
     out.push_str("}\n");
     out

@@ -38,7 +38,7 @@ pub mod suggest;
 pub mod symbols;
 pub mod syntax;
 
-pub use codes::{Code, Severity};
+pub use codes::{Code, DOCS_URL_ENV, Severity};
 pub use diagnostic::{Diagnostic, Diagnostics, Edit, Fix, Label};
 pub use span::{LineCol, LineIndex, Span};
 

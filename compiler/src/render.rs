@@ -42,7 +42,79 @@ impl<'a> SourceFile<'a> {
 /// A diagnostic bound to its source, as miette wants it.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
+    source: Snippets,
+}
+
+/// How many lines of source miette shows around each label.
+const CONTEXT_LINES: usize = 1;
+
+/// The most lines between two labels' context lines that one snippet shows;
+/// labels further apart get snippets of their own.
+const MAX_HIDDEN_GAP: u32 = 3;
+
+/// The source as miette reads it, refusing to join far-apart labels into one
+/// snippet. miette joins the snippets of two labels when it thinks their
+/// context lines overlap, and (7.6) thinks so of any two labels when the
+/// second's line is less than about twice the first's: a cycle of nodes 60
+/// lines apart printed every line between them. A read of a span whose labels
+/// would show more than [`MAX_HIDDEN_GAP`] lines that are no label's context
+/// is refused, so miette draws each group of nearby labels as its own short
+/// snippet instead.
+struct Snippets {
     source: NamedSource<String>,
+    /// The first and last line (from 0) and the byte range of each label.
+    labels: Vec<(u32, u32, Span)>,
+}
+
+impl Snippets {
+    fn new(file: &SourceFile<'_>, diagnostic: &Diagnostic) -> Snippets {
+        let mut labels: Vec<(u32, u32, Span)> = std::iter::once(diagnostic.span)
+            .chain(diagnostic.labels.iter().map(|l| l.span))
+            .map(|span| {
+                let end = span.end.saturating_sub(1).max(span.start);
+                (file.position(span.start).0 - 1, file.position(end).0 - 1, span)
+            })
+            .collect();
+        labels.sort_by_key(|(first, last, _)| (*first, *last));
+        Snippets {
+            source: NamedSource::new(file.name, file.text.to_string()),
+            labels,
+        }
+    }
+
+    /// Whether the labels inside `start..end` leave more than
+    /// [`MAX_HIDDEN_GAP`] lines between their context lines.
+    fn far_apart(&self, start: usize, end: usize) -> bool {
+        let mut reach: Option<u32> = None;
+        for (first, last, span) in &self.labels {
+            if (span.start as usize) < start || (span.end as usize) > end.max(start + 1) {
+                continue;
+            }
+            if let Some(r) = reach {
+                if *first > r + 2 * CONTEXT_LINES as u32 + 1 + MAX_HIDDEN_GAP {
+                    return true;
+                }
+                reach = Some(r.max(*last));
+            } else {
+                reach = Some(*last);
+            }
+        }
+        false
+    }
+}
+
+impl miette::SourceCode for Snippets {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        if self.far_apart(span.offset(), span.offset() + span.len()) {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        self.source.read_span(span, context_lines_before, context_lines_after)
+    }
 }
 
 impl fmt::Debug for Report<'_> {
@@ -115,10 +187,11 @@ pub fn human(file: &SourceFile<'_>, diagnostic: &Diagnostic, style: HumanStyle) 
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
+        .with_context_lines(CONTEXT_LINES)
         .with_links(false);
     let report = Report {
         diagnostic,
-        source: NamedSource::new(file.name, file.text.to_string()),
+        source: Snippets::new(file, diagnostic),
     };
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
@@ -191,18 +264,28 @@ pub fn github(file: &SourceFile<'_>, d: &Diagnostic) -> String {
 /// A SARIF 2.1.0 log of the diagnostics of several files: one rule per code
 /// of the catalog, one result per diagnostic (regions in Unicode code points).
 pub fn sarif(files: &[(SourceFile<'_>, Vec<Diagnostic>)]) -> Value {
+    sarif_with_docs(files, None)
+}
+
+/// [`sarif`], each rule with a `helpUri` into the docs/diagnostics.md
+/// published at `docs` when that is an absolute URI (see [`crate::Code::docs_url`]).
+pub fn sarif_with_docs(files: &[(SourceFile<'_>, Vec<Diagnostic>)], docs: Option<&str>) -> Value {
     let codes = crate::Code::ALL;
     let rules: Vec<Value> = codes
         .iter()
         .map(|code| {
             let explanation = code.explanation();
-            json!({
+            let mut rule = json!({
                 "id": code.as_str(),
                 "shortDescription": {"text": code.summary()},
                 "fullDescription": {"text": first_paragraph(explanation)},
                 "help": {"text": explanation, "markdown": explanation},
                 "defaultConfiguration": {"level": code.severity().as_str()},
-            })
+            });
+            if let Some(url) = docs.and_then(|base| code.docs_url(base)) {
+                rule["helpUri"] = json!(url);
+            }
+            rule
         })
         .collect();
     let mut results = Vec::new();
@@ -274,3 +357,7 @@ fn first_paragraph(markdown: &str) -> &str {
         .find(|p| !p.is_empty() && !p.starts_with('#'))
         .unwrap_or("")
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

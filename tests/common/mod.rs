@@ -12,6 +12,7 @@ pub fn flow(args: &[&str], dir: &Path) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("FLOW_STORE")
+        .env_remove("FLOW_DOCS_URL")
         .output()
         .expect("run flow")
 }

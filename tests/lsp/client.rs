@@ -26,8 +26,16 @@ pub struct Client {
 impl Client {
     /// Starts `flow lsp` and initialises it.
     pub fn start() -> Client {
+        Client::start_with_env(&[])
+    }
+
+    /// Starts `flow lsp` with these environment variables set (and
+    /// `FLOW_DOCS_URL` unset unless given), and initialises it.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flow"))
             .arg("lsp")
+            .env_remove("FLOW_DOCS_URL")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

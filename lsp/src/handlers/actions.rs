@@ -1,10 +1,12 @@
 //! Quick fixes: the machine-applicable fix of each diagnostic that touches
 //! the requested range ("did you mean", a bound on a cycle's edge, `on error`,
-//! `else`).
+//! `else`), then the server's own (see [`fixes`]).
 
 use super::diagnostics::diagnostics;
+use super::fixes;
 use crate::position::range;
 use crate::store::Analysis;
+use flow_compiler::Fix;
 use std::collections::HashMap;
 use tower_lsp_server::ls_types::{CodeAction, CodeActionKind, Range, TextEdit, Uri, WorkspaceEdit};
 
@@ -17,23 +19,26 @@ pub fn code_actions(uri: &Uri, analysis: &Analysis, wanted: Range) -> Vec<CodeAc
         .iter()
         .zip(lsp_diagnostics)
         .filter(|(_, lsp)| lsp.range.start <= wanted.end && wanted.start <= lsp.range.end)
-        .filter_map(|(diag, lsp)| {
-            let fix = diag.fix.as_ref()?;
-            let edits = fix
-                .edits
-                .iter()
-                .map(|e| TextEdit::new(range(text, lines, e.span), e.text.clone()))
-                .collect();
-            Some(CodeAction {
-                title: fix.message.clone(),
-                kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(vec![lsp]),
-                edit: Some(WorkspaceEdit {
-                    changes: Some(HashMap::from([(uri.clone(), edits)])),
-                    ..WorkspaceEdit::default()
-                }),
-                is_preferred: Some(true),
-                ..CodeAction::default()
+        .flat_map(|(diag, lsp)| {
+            let fixes: Vec<Fix> = diag.fix.iter().cloned().chain(fixes::fixes(analysis, diag)).collect();
+            fixes.into_iter().enumerate().map(move |(i, fix)| {
+                let edits = fix
+                    .edits
+                    .iter()
+                    .map(|e| TextEdit::new(range(text, lines, e.span), e.text.clone()))
+                    .collect();
+                CodeAction {
+                    title: fix.message.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![lsp.clone()]),
+                    edit: Some(WorkspaceEdit {
+                        changes: Some(HashMap::from([(uri.clone(), edits)])),
+                        ..WorkspaceEdit::default()
+                    }),
+                    // The first fix of a diagnostic is the one to apply by default.
+                    is_preferred: Some(i == 0),
+                    ..CodeAction::default()
+                }
             })
         })
         .collect()

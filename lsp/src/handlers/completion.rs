@@ -7,7 +7,8 @@ use super::context::{Block, Cursor, cursor};
 use super::lookup::{self, slice};
 use crate::keywords;
 use crate::store::Analysis;
-use flow_compiler::ast::{FieldKind, File, Item, NodeKind, TypeExpr};
+use flow_compiler::Span;
+use flow_compiler::ast::{ExitKind, FieldKind, File, Item, Node, NodeKind, TypeExpr};
 use tower_lsp_server::ls_types::{CompletionItem, CompletionItemKind, InsertTextFormat};
 
 /// The completions at byte `offset`.
@@ -35,7 +36,7 @@ pub fn complete(analysis: &Analysis, offset: u32) -> Vec<CompletionItem> {
         (Some("knowledge"), Some("knowledge")) if in_node => knowledge(file),
         (Some("input" | "var" | "type" | "tool"), Some(":" | "=" | "|" | "[" | "(")) => types(file),
         (_, Some(":" | "|" | "[")) if c.item == Block::Type => types(file),
-        (None, None) if c.at_item_level => line_keywords(&c.item),
+        (None, None) if c.at_item_level => line_keywords(file, &c.item, offset),
         (None, None) => Vec::new(),
         (Some("if" | "set" | "call" | "body"), _) => expression(file, text, &c, true),
         (_, _) if !c.at_item_level => expression(file, text, &c, true),
@@ -181,7 +182,46 @@ fn types(file: &File) -> Vec<CompletionItem> {
     builtin.chain(named).collect()
 }
 
-fn line_keywords(block: &Block) -> Vec<CompletionItem> {
+/// The lines a node may have only once that it already has (outside the line
+/// at `offset`, which is being typed), as its keywords.
+fn present_once(node: &Node, offset: u32) -> Vec<&'static str> {
+    let elsewhere = |span: Span| !(span.start <= offset && offset <= span.end);
+    let fields = node.body.fields.iter().filter(|f| elsewhere(f.span)).filter_map(|f| {
+        Some(match f.kind {
+            FieldKind::Model(_) => "model",
+            FieldKind::Tools(_) => "tools",
+            FieldKind::Knowledge(_) => "knowledge",
+            FieldKind::Call(..) => "call",
+            FieldKind::Queue(_) => "queue",
+            FieldKind::Message(_) => "message",
+            FieldKind::Prompt(_) => "prompt",
+            FieldKind::Timeout(_) => "timeout",
+            FieldKind::Say(_) => "say",
+            FieldKind::Outcome(_) => "outcome",
+            _ => return None,
+        })
+    });
+    let exits = node.body.exits.iter().filter(|e| elsewhere(e.span)).filter_map(|e| {
+        Some(match e.kind {
+            ExitKind::Else => "else",
+            ExitKind::OnError => "on error",
+            ExitKind::OnReturn => "on return",
+            ExitKind::OnApproved => "on approved",
+            ExitKind::OnRejected => "on rejected",
+            ExitKind::OnTimeout => "on timeout",
+            _ => return None,
+        })
+    });
+    fields.chain(exits).collect()
+}
+
+fn line_keywords(file: &File, block: &Block, offset: u32) -> Vec<CompletionItem> {
+    // A line a node may have once is not offered again (`call` in an action
+    // that has one); lines that repeat (`set`, `when`, `->`) always are.
+    let present = match block {
+        Block::Node(_, name) => lookup::node(file, name).map_or_else(Vec::new, |n| present_once(n, offset)),
+        _ => Vec::new(),
+    };
     let words: &[&str] = match block {
         Block::TopLevel => keywords::ITEMS,
         Block::Workflow => keywords::WORKFLOW_LINES,
@@ -192,6 +232,7 @@ fn line_keywords(block: &Block) -> Vec<CompletionItem> {
     };
     words
         .iter()
+        .filter(|w| !present.contains(w))
         .map(|w| {
             // `on error` is described by its event word.
             let word = w.rsplit(' ').next().unwrap_or(w);
@@ -216,15 +257,7 @@ fn expression(file: &File, text: &str, c: &Cursor, calls: bool) -> Vec<Completio
         if root == "secret" && rest.is_empty() {
             return if tool.is_some() { secrets(file) } else { Vec::new() };
         }
-        let root_ty: Option<&TypeExpr> = match (root.as_str(), tool) {
-            ("result", None) => result_type(file, c),
-            (_, Some(t)) => t.params.iter().find(|p| &p.name.name == root).map(|p| &p.ty),
-            (_, None) => match lookup::variable(file, root) {
-                Some(lookup::Variable::Decl(d)) => Some(&d.ty),
-                _ => None,
-            },
-        };
-        let fields = root_ty
+        let fields = root_type(file, c, root)
             .and_then(|ty| lookup::path_type(file, ty, rest))
             .and_then(|ty| lookup::fields_of(file, ty));
         return fields
@@ -289,8 +322,25 @@ fn secrets(file: &File) -> Vec<CompletionItem> {
         .collect()
 }
 
+/// The type of the name `root` where the cursor stands: a tool's parameter
+/// inside the tool, `result` in an action with a `call`, else a variable.
+pub(super) fn root_type<'f>(file: &'f File, c: &Cursor, root: &str) -> Option<&'f TypeExpr> {
+    let tool = match &c.item {
+        Block::Tool(name) => lookup::tool(file, name),
+        _ => None,
+    };
+    match (root, tool) {
+        ("result", None) => result_type(file, c),
+        (_, Some(t)) => t.params.iter().find(|p| p.name.name == root).map(|p| &p.ty),
+        (_, None) => match lookup::variable(file, root) {
+            Some(lookup::Variable::Decl(d)) => Some(&d.ty),
+            _ => None,
+        },
+    }
+}
+
 /// The path before a trailing `.`: `order?.customer.` gives `[order, customer]`.
-fn member_path(line: &[String]) -> Vec<String> {
+pub(super) fn member_path(line: &[String]) -> Vec<String> {
     let mut path = Vec::new();
     let mut i = line.len();
     while i >= 2 && matches!(line[i - 1].as_str(), "." | "?.") {
@@ -306,7 +356,7 @@ fn member_path(line: &[String]) -> Vec<String> {
 }
 
 /// The return type of the tool the cursor's action calls.
-fn result_type<'f>(file: &'f File, c: &Cursor) -> Option<&'f TypeExpr> {
+pub(super) fn result_type<'f>(file: &'f File, c: &Cursor) -> Option<&'f TypeExpr> {
     let Block::Node(kind, name) = &c.item else {
         return None;
     };

@@ -10,9 +10,11 @@ use tower_lsp_server::ls_types::{
     NumberOrString, Uri,
 };
 
-/// Where the explanation of `code` is published (the text of `flow explain CODE`).
-pub fn explanation_url(code: Code) -> String {
-    format!("https://flow.dev/errors/{}", code.as_str())
+/// Where the explanation of `code` is published (the text of `flow explain
+/// CODE`): its section of the docs/diagnostics.md that `FLOW_DOCS_URL` names;
+/// None (no link) when that is unset or not an absolute URI.
+pub fn explanation_url(code: Code) -> Option<String> {
+    code.docs_url(&std::env::var(flow_compiler::DOCS_URL_ENV).ok()?)
 }
 
 /// The LSP diagnostics of one analysis.
@@ -44,8 +46,7 @@ pub fn diagnostics(uri: &Uri, analysis: &Analysis) -> Vec<Diagnostic> {
                 }),
                 code: Some(NumberOrString::String(d.code.as_str().to_string())),
                 code_description: explanation_url(d.code)
-                    .parse()
-                    .ok()
+                    .and_then(|url| url.parse().ok())
                     .map(|href| CodeDescription { href }),
                 source: Some("flow".to_string()),
                 message,

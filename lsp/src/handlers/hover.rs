@@ -2,6 +2,8 @@
 //! it is set; a tool's signature and description; a type's or model's
 //! definition; a keyword's one-line description.
 
+use super::completion;
+use super::context::{Cursor, cursor};
 use super::lookup::{self, slice};
 use crate::keywords;
 use crate::position::range;
@@ -19,7 +21,20 @@ pub fn hover(analysis: &Analysis, offset: u32) -> Option<Hover> {
         None => {
             let span = word_at(text, offset)?;
             let word = slice(text, span);
-            (format!("`{word}`: {}", keywords::doc(word)?), span)
+            let c = cursor(text, span.start as usize);
+            if let Some(markdown) = member(analysis, &c, word) {
+                (markdown, span)
+            } else if let Some(markdown) = result(analysis, &c, word) {
+                (markdown, span)
+            } else {
+                let doc = keywords::doc(word)?;
+                // Most descriptions begin with the keyword's own syntax.
+                if doc.starts_with(&format!("`{word}")) {
+                    (doc.to_string(), span)
+                } else {
+                    (format!("`{word}`: {doc}"), span)
+                }
+            }
         }
     };
     Some(Hover {
@@ -29,6 +44,54 @@ pub fn hover(analysis: &Analysis, offset: u32) -> Option<Hover> {
         }),
         range: Some(range(text, &analysis.lines, span)),
     })
+}
+
+/// A field after `x.` or `x?.` (`claim.adjuster`): its path and type.
+fn member(analysis: &Analysis, c: &Cursor, word: &str) -> Option<String> {
+    if !matches!(c.last(), Some("." | "?.")) {
+        return None;
+    }
+    let (file, text) = (&analysis.file, analysis.text.as_str());
+    let path = completion::member_path(&c.line);
+    let (root, rest) = path.split_first()?;
+    let owner = lookup::path_type(file, completion::root_type(file, c, root)?, rest)?;
+    let (field, ty) = lookup::fields_of(file, owner)?.iter().find(|(f, _)| f.name == word)?;
+    let mut written = path.join(".");
+    written.push('.');
+    written.push_str(&field.name);
+    Some(format!(
+        "```flow
+{written}: {}
+```
+
+A field of `{}`.",
+        slice(text, ty.span),
+        path.join(".")
+    ))
+}
+
+/// `result` in an action that calls a tool: the tool's return type.
+fn result(analysis: &Analysis, c: &Cursor, word: &str) -> Option<String> {
+    if word != "result" || matches!(c.last(), Some("." | "?.")) {
+        return None;
+    }
+    let ty = completion::result_type(&analysis.file, c)?;
+    let doc = keywords::doc("result")
+        .and_then(|d| d.split_once(": "))
+        .map_or("", |(_, d)| d);
+    let mut chars = doc.chars();
+    let doc: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    Some(format!(
+        "```flow
+result: {}
+```
+
+{doc}",
+        slice(&analysis.text, ty.span)
+    ))
 }
 
 /// The identifier around `offset`, if any.

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod completion;
 pub mod context;
 pub mod diagnostics;
+pub mod fixes;
 pub mod folding;
 pub mod formatting;
 pub mod hover;
