@@ -10,6 +10,7 @@ macro_rules! outln {
 
 mod check_cmd;
 mod compile_cmd;
+mod events_file;
 mod explain_cmd;
 mod files;
 mod fmt_cmd;
@@ -19,6 +20,7 @@ mod lsp_cmd;
 mod run_cmd;
 mod run_output;
 mod runs_cmd;
+mod shown;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
