@@ -86,7 +86,19 @@ pub fn resume(run_id: &str, answer: Option<Answer>, common: &Common) -> u8 {
     }
 }
 
+/// `flow resume RUN_ID --retry`: takes again the failed step of a run that
+/// failed on an outage; any other run is refused (exit 2).
+pub fn retry(run_id: &str, common: &Common) -> u8 {
+    match resume_with(run_id, None, true, common) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
 fn resume_inner(run_id: &str, answer: Option<Answer>, common: &Common) -> Result<u8, u8> {
+    resume_with(run_id, answer, false, common)
+}
+
+fn resume_with(run_id: &str, answer: Option<Answer>, retry: bool, common: &Common) -> Result<u8, u8> {
     let store = open_store(common.store.as_deref())?;
     let runtime = Runtime::new(Arc::clone(&store));
     let mut run = runtime
@@ -114,12 +126,20 @@ fn resume_inner(run_id: &str, answer: Option<Answer>, common: &Common) -> Result
     };
     output.attach(&mut run);
     let status = run.status();
-    if status.is_finished() {
-        return Err(usage(format!("run {run_id} has already {}", status.as_str())));
+    if status.is_finished() && !retry {
+        let hint = if run.state().retry.is_some() {
+            " (it failed on an outage: take the failed step again with --retry)"
+        } else {
+            ""
+        };
+        return Err(usage(format!("run {run_id} has already {}{hint}", status.as_str())));
     }
     let tokio = tokio_runtime()?;
     let mut inbox = StdinInbox::new();
     let result = tokio.block_on(async {
+        if retry {
+            return run.retry(&mut inbox).await;
+        }
         match answer {
             Some(answer) => run.answer(answer, &mut inbox).await,
             None => match run.expire(&mut inbox).await? {
