@@ -10,6 +10,7 @@ macro_rules! outln {
 
 mod check_cmd;
 mod compile_cmd;
+mod events_file;
 mod explain_cmd;
 mod files;
 mod fmt_cmd;
@@ -19,6 +20,7 @@ mod lsp_cmd;
 mod run_cmd;
 mod run_output;
 mod runs_cmd;
+mod shown;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -126,6 +128,9 @@ enum Command {
         /// End the pending handoff: the human hands the conversation back.
         #[arg(long = "return", id = "return_", conflicts_with_all = ["approve", "reject"])]
         return_: bool,
+        /// Take again the failed step of a run that failed on an outage (a model or an HTTP tool down).
+        #[arg(long, conflicts_with_all = ["approve", "reject", "return_"])]
+        retry: bool,
         #[command(flatten)]
         common: RunArgs,
     },
@@ -222,6 +227,7 @@ fn main() -> ExitCode {
             approve,
             reject,
             return_,
+            retry,
             common,
         } => {
             let answer = match (approve, reject, return_) {
@@ -230,7 +236,11 @@ fn main() -> ExitCode {
                 (_, _, true) => Some(flow_runtime::Answer::Return),
                 _ => None,
             };
-            run_cmd::resume(&run_id, answer, &common.common())
+            if retry {
+                run_cmd::retry(&run_id, &common.common())
+            } else {
+                run_cmd::resume(&run_id, answer, &common.common())
+            }
         }
         Command::Runs { show, store } => match show {
             Some(RunsCommand::Show { run_id, store: inner }) => runs_cmd::show(&run_id, inner.or(store).as_deref()),

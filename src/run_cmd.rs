@@ -3,6 +3,7 @@
 //! trace and the pause notice. Exit 0 completed, 1 failed, 2 could not start,
 //! 3 paused.
 
+use crate::shown::Shown;
 use crate::{EXIT_USAGE, files, run_output};
 use flow_runtime::store::{SqliteStore, Store, StoreError};
 use flow_runtime::{Answer, Inbox, Program, Run, RunError, RunOptions, RunStatus, Runtime, StartError};
@@ -69,7 +70,9 @@ fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, common: &Common) 
         .start(program, inputs, options, secrets)
         .map_err(|e| usage(e.to_string()))?;
     let output = run_output::Output::open(common.events.as_deref(), common.trace).map_err(usage)?;
-    output.attach(&mut run);
+    output.end_last_line().map_err(usage)?;
+    let shown = Shown::create(&store_path(common.store.as_deref()), run.id()).map_err(usage)?;
+    output.record_shown(shown).attach(&mut run);
     let tokio = tokio_runtime()?;
     let mut inbox = StdinInbox::new();
     let status = tokio.block_on(run.run(&mut inbox));
@@ -83,7 +86,19 @@ pub fn resume(run_id: &str, answer: Option<Answer>, common: &Common) -> u8 {
     }
 }
 
+/// `flow resume RUN_ID --retry`: takes again the failed step of a run that
+/// failed on an outage; any other run is refused (exit 2).
+pub fn retry(run_id: &str, common: &Common) -> u8 {
+    match resume_with(run_id, None, true, common) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
 fn resume_inner(run_id: &str, answer: Option<Answer>, common: &Common) -> Result<u8, u8> {
+    resume_with(run_id, answer, false, common)
+}
+
+fn resume_with(run_id: &str, answer: Option<Answer>, retry: bool, common: &Common) -> Result<u8, u8> {
     let store = open_store(common.store.as_deref())?;
     let runtime = Runtime::new(Arc::clone(&store));
     let mut run = runtime
@@ -94,14 +109,37 @@ fn resume_inner(run_id: &str, answer: Option<Answer>, common: &Common) -> Result
         .map_err(|e| usage(e.to_string()))?;
     let output = run_output::Output::open(common.events.as_deref(), common.trace).map_err(usage)?;
     output.catch_up(store.as_ref(), run.id()).map_err(usage)?;
+    let output = match Shown::open(&store_path(common.store.as_deref()), run.id()) {
+        Some(shown) => {
+            output.replay_stdout(store.as_ref(), run.id(), &shown).map_err(usage)?;
+            output.record_shown(shown)
+        }
+        // A run without a mark shows only what it does from now on.
+        None => {
+            let shown = Shown::create(&store_path(common.store.as_deref()), run.id()).map_err(usage)?;
+            let last = run.state().next_seq.saturating_sub(1);
+            shown
+                .set(last)
+                .map_err(|e| usage(format!("cannot mark what stdout has shown: {e}")))?;
+            output.record_shown(shown)
+        }
+    };
     output.attach(&mut run);
     let status = run.status();
-    if status.is_finished() {
-        return Err(usage(format!("run {run_id} has already {}", status.as_str())));
+    if status.is_finished() && !retry {
+        let hint = if run.state().retry.is_some() {
+            " (it failed on an outage: take the failed step again with --retry)"
+        } else {
+            ""
+        };
+        return Err(usage(format!("run {run_id} has already {}{hint}", status.as_str())));
     }
     let tokio = tokio_runtime()?;
     let mut inbox = StdinInbox::new();
     let result = tokio.block_on(async {
+        if retry {
+            return run.retry(&mut inbox).await;
+        }
         match answer {
             Some(answer) => run.answer(answer, &mut inbox).await,
             None => match run.expire(&mut inbox).await? {

@@ -1,6 +1,7 @@
 //! Where a run's events go on the command line: the `--events` file (or stdout),
 //! the user's view on stdout, and the `--trace` on stderr.
 
+use crate::shown::Shown;
 use flow_runtime::Run;
 use flow_runtime::store::Store;
 use serde_json::Value;
@@ -17,6 +18,7 @@ enum Sink {
 pub struct Output {
     sink: Sink,
     trace: bool,
+    shown: Option<Shown>,
 }
 
 impl Output {
@@ -35,22 +37,77 @@ impl Output {
                 Sink::File(file)
             }
         };
-        Ok(Output { sink, trace })
+        Ok(Output {
+            sink,
+            trace,
+            shown: None,
+        })
+    }
+
+    /// Marks each agent message printed on stdout in `shown` (see [`crate::shown`]).
+    pub fn record_shown(mut self, shown: Shown) -> Output {
+        self.shown = Some(shown);
+        self
+    }
+
+    /// Prints on stdout the run's committed agent messages that no earlier
+    /// `flow run` or `flow resume` printed (after the `seq` of `shown`), as the
+    /// catch-up of `--events` does for its file. With `--events -` stdout is the
+    /// events stream (a resume writes only new events there) and nothing is replayed.
+    pub fn replay_stdout(&self, store: &dyn Store, run_id: &str, shown: &Shown) -> Result<(), String> {
+        if matches!(self.sink, Sink::Stdout) {
+            return Ok(());
+        }
+        for line in store.events_after(run_id, shown.get()).map_err(|e| e.to_string())? {
+            let Ok(event) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if event["type"] == "message"
+                && event["role"] == "agent"
+                && let (Some(text), Some(seq)) = (event["text"].as_str(), event["seq"].as_u64())
+            {
+                outln!("{text}");
+                shown
+                    .set(seq)
+                    .map_err(|e| format!("cannot mark what stdout has shown: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the `--events` file end with a line break (a new run's first event
+    /// then starts a line of its own).
+    pub fn end_last_line(&self) -> Result<(), String> {
+        match &self.sink {
+            Sink::File(file) => {
+                crate::events_file::end_last_line(file).map_err(|e| format!("cannot write the events file: {e}"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Writes the stored events the `--events` file lacks (after its last `seq`
-    /// for this run), dropping a line a crash cut short.
+    /// for this run), dropping a last line a crash cut short when it is the start
+    /// of an event of this run ([`crate::events_file::is_partial_event`]); any
+    /// other unterminated last line is kept and ended.
     pub fn catch_up(&self, store: &dyn Store, run_id: &str) -> Result<(), String> {
         let Sink::File(file) = &self.sink else { return Ok(()) };
         let mut file = file;
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-        file.read_to_string(&mut text)
+        file.read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read the events file: {e}"))?;
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
         if !text.is_empty() && !text.ends_with('\n') {
             let keep = text.rfind('\n').map_or(0, |i| i + 1);
-            file.set_len(keep as u64).map_err(|e| e.to_string())?;
-            text.truncate(keep);
+            if crate::events_file::is_partial_event(&text[keep..], run_id) {
+                let cut = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                file.set_len(cut as u64).map_err(|e| e.to_string())?;
+                text.truncate(keep);
+            } else {
+                file.write_all(b"\n")
+                    .map_err(|e| format!("cannot write the events file: {e}"))?;
+            }
         }
         let last = text
             .lines()
@@ -71,7 +128,7 @@ impl Output {
 
     /// Sends the run's committed events to the outputs.
     pub fn attach(self, run: &mut Run) {
-        let Output { mut sink, trace } = self;
+        let Output { mut sink, trace, shown } = self;
         run.on_event(move |event| {
             let json = event.to_json();
             match &mut sink {
@@ -81,11 +138,16 @@ impl Output {
                 Sink::Stdout => outln!("{json}"),
                 Sink::None => {}
             }
-            if !matches!(sink, Sink::Stdout)
-                && let flow_runtime::EventBody::Message { role, text, .. } = &event.body
+            if let flow_runtime::EventBody::Message { role, text, .. } = &event.body
                 && role == "agent"
             {
-                outln!("{text}");
+                if !matches!(sink, Sink::Stdout) {
+                    outln!("{text}");
+                }
+                // Printed (as itself, or inside its event): a resume need not print it.
+                if let Some(shown) = &shown {
+                    let _ = shown.set(event.seq);
+                }
             }
             if trace && let Some(line) = trace_line(&json) {
                 eprintln!("{line}");

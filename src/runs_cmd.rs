@@ -1,9 +1,22 @@
 //! `flow runs` (list) and `flow runs show RUN_ID` (one run in full).
 
-use crate::run_cmd::{open_store, store_error};
+use crate::run_cmd::{store_error, store_path};
 use crate::run_output::trace_line;
+use flow_runtime::store::{SqliteStore, Store};
 use serde_json::Value;
 use std::path::Path;
+
+/// Opens the store for reading only (nothing is created, nothing written), or
+/// says why not (exit 2): a missing store is named.
+fn open_store(given: Option<&Path>) -> Result<Box<dyn Store>, u8> {
+    match SqliteStore::open_read_only(&store_path(given)) {
+        Ok(store) => Ok(Box::new(store)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(crate::EXIT_USAGE)
+        }
+    }
+}
 
 /// Lists the runs of the store, the most recently changed first.
 pub fn list(store_path: Option<&Path>) -> u8 {

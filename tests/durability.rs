@@ -8,13 +8,19 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Starts `flow`; its stdout is appended to `stdout.txt` (what the user saw over all commands).
 fn spawn(dir: &Path, args: &[&str]) -> Child {
+    let stdout = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("stdout.txt"))
+        .unwrap();
     Command::new(env!("CARGO_BIN_EXE_flow"))
         .args(args)
         .current_dir(dir)
         .env_remove("FLOW_STORE")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::null())
         .spawn()
         .expect("start flow")
@@ -56,6 +62,11 @@ fn a_run_killed_again_and_again_loses_nothing() {
             // Its last events may not have reached the file: a resume writes them.
             let out = flow(&["resume", &id, "--events", "events.jsonl"], &dir);
             assert_eq!(out.status.code(), Some(2), "a completed run is not resumed");
+            let mut seen = std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.join("stdout.txt"))
+                .unwrap();
+            std::io::Write::write_all(&mut seen, &out.stdout).unwrap();
             Some(0)
         }
         None => spawn(&dir, &["resume", &id, "--events", "events.jsonl"])
@@ -88,7 +99,20 @@ fn a_run_killed_again_and_again_loses_nothing() {
     let message = parsed.iter().rev().find(|e| e["type"] == "message").unwrap();
     assert_eq!(message["text"], "counted to 3000");
     let node_entries = parsed.iter().filter(|e| e["type"] == "node_entered").count();
-    assert_eq!(node_entries, 6001, "3,000 ticks, 3,000 checks and the end");
+    assert_eq!(node_entries, 9001, "3,000 ticks, reports and checks, and the end");
+
+    // Stdout showed every committed agent message exactly once, in order.
+    let seen = std::fs::read_to_string(dir.join("stdout.txt")).unwrap();
+    let seen: Vec<&str> = seen.lines().collect();
+    let mut said: Vec<String> = (1..=3000).map(|n| format!("round {n}")).collect();
+    said.push("counted to 3000".into());
+    assert_eq!(
+        seen.len(),
+        said.len(),
+        "{} lines on stdout after {killed_mid_run} kills",
+        seen.len()
+    );
+    assert!(seen.iter().zip(&said).all(|(a, b)| a == b), "stdout out of order");
 
     // The store holds the same events as the file.
     let shown = flow(&["runs", "show", &id], &dir);

@@ -51,6 +51,9 @@ pub enum EventBody {
         error: Option<String>,
         /// Extracted values dropped for failing their type.
         rejected: Vec<Rejected>,
+        /// The model was not asked: its circuit breaker is open (written only when true).
+        #[serde(default, skip_serializing_if = "is_false")]
+        skipped: bool,
     },
     /// A tool is called.
     ToolCall {
@@ -128,7 +131,7 @@ pub enum EventBody {
     Resumed {
         /// Where it was waiting.
         node: String,
-        /// `message`, `approve`, `reject`, `return` or `timeout`.
+        /// `message`, `approve`, `reject`, `return`, `timeout` or `retry`.
         with: String,
     },
     /// The run completed.
@@ -142,7 +145,15 @@ pub enum EventBody {
         node: String,
         /// Why.
         error: String,
+        /// The failure was an outage (of a model or an HTTP tool) that `flow resume
+        /// --retry` may cure (written only when true).
+        #[serde(default, skip_serializing_if = "is_false")]
+        retryable: bool,
     },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// An extracted value dropped because it does not fit its variable's type.

@@ -101,8 +101,9 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Runs `attempt` up to `1 + retries` times while it fails with a retryable failure.
-pub async fn with_retries<T, F, Fut>(retries: u32, backoff: Backoff, mut attempt: F) -> Result<T, String>
+/// Runs `attempt` up to `1 + retries` times while it fails with a retryable
+/// failure; the last failure keeps its kind (the number of attempts added to its words).
+pub async fn with_retries<T, F, Fut>(retries: u32, backoff: Backoff, mut attempt: F) -> Result<T, Failure>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
@@ -121,7 +122,13 @@ where
                 } else {
                     format!(" (after {} attempts)", n + 1)
                 };
-                return Err(format!("{}{tries}", f.message()));
+                return Err(match f {
+                    Failure::Retryable { message, retry_after } => Failure::Retryable {
+                        message: format!("{message}{tries}"),
+                        retry_after,
+                    },
+                    Failure::Fatal(message) => Failure::Fatal(format!("{message}{tries}")),
+                });
             }
         }
     }

@@ -38,7 +38,8 @@ pub mod tools_http;
 
 pub use engine::{Answer, Inbox, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env};
 pub use event::{Event, EventBody};
+pub use model::CallError;
 pub use model::prompt::{Inspection, inspect};
 pub use program::{LoadError, Program};
-pub use state::{RunState, RunStatus};
+pub use state::{RetryStep, RunState, RunStatus};
 pub use tools::HostTool;

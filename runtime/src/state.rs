@@ -75,6 +75,18 @@ pub enum Position {
     },
 }
 
+/// The kind of step a retry takes again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryStep {
+    /// The node's work after it was entered (not the entry itself: it is not
+    /// counted or reported again, and its companions are not started again).
+    Enter,
+    /// The handling of the user message last recorded at the node (extraction,
+    /// exits, the reply); the message is not recorded again.
+    Message,
+}
+
 /// One message of the conversation the model sees.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
@@ -134,6 +146,10 @@ pub struct RunState {
     pub outcome: Option<String>,
     /// The error, once failed.
     pub error: Option<String>,
+    /// Once failed on an outage (of a model or an HTTP tool): the step that
+    /// [`crate::Run::retry`] takes again. `None` for any other failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryStep>,
     /// When the run was created (RFC 3339).
     pub created: String,
     /// When it last changed.

@@ -2,6 +2,7 @@
 //! host registers, and HTTP requests ([`crate::tools_http`]). Every result is checked against the
 //! tool's output schema; a mismatch is a tool error.
 
+use crate::model::CallError;
 use crate::model::scripted::{Script, StubResult};
 use crate::program::Program;
 use flow_graph::Implementation;
@@ -54,20 +55,34 @@ impl Toolbox {
 
     /// Calls a tool; `call_index` counts this tool's earlier calls in the run (it picks a stub).
     pub async fn call(&self, program: &Program, id: &str, input: Value, call_index: u32) -> Result<Value, String> {
+        self.call_classified(program, id, input, call_index)
+            .await
+            .map_err(|e| e.message)
+    }
+
+    /// [`Toolbox::call`], saying whether a failure was an outage (an HTTP tool's
+    /// connection error, time-out, 429 or 5xx, after its retries).
+    pub async fn call_classified(
+        &self,
+        program: &Program,
+        id: &str,
+        input: Value,
+        call_index: u32,
+    ) -> Result<Value, CallError> {
         let tool = program.tool(id).ok_or_else(|| format!("unknown tool `{id}`"))?;
         let output = if let Some(results) = self.stubs.as_ref().and_then(|s| s.tool_results(id)) {
             let i = (call_index as usize).min(results.len().saturating_sub(1));
             match results.get(i) {
                 Some(StubResult::Ok(v)) => v.clone(),
-                Some(StubResult::Err(e)) => return Err(e.clone()),
-                None => return Err(format!("the stubs have no result for `{id}`")),
+                Some(StubResult::Err(e)) => return Err(e.clone().into()),
+                None => return Err(format!("the stubs have no result for `{id}`").into()),
             }
         } else {
             match &tool.implementation {
                 Implementation::Builtin { name } => builtin(name, &ordered_args(&tool.input_schema, &input))?,
                 Implementation::Host {} => match self.host.get(id) {
                     Some(handler) => handler.call(input).await?,
-                    None => return Err(format!("no handler is registered for host tool `{id}`")),
+                    None => return Err(format!("no handler is registered for host tool `{id}`").into()),
                 },
                 Implementation::Http { .. } => crate::tools_http::call(program, tool, &input, &self.secrets).await?,
             }

@@ -8,6 +8,7 @@
 
 use crate::eval::{Scope, eval, show};
 use crate::http::{Backoff, client, send_json, with_retries};
+use crate::model::CallError;
 use crate::program::Program;
 use flow_graph::{Expr, Implementation, TextPart, Tool};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -19,7 +20,7 @@ use std::time::Duration;
 const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Calls an HTTP tool with its arguments.
-pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value) -> Result<Value, String> {
+pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value) -> Result<Value, CallError> {
     let Implementation::Http {
         method,
         url,
@@ -29,7 +30,7 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
         retries,
     } = &tool.implementation
     else {
-        return Err(format!("`{}` is not an HTTP tool", tool.id));
+        return Err(format!("`{}` is not an HTTP tool", tool.id).into());
     };
     let empty = Value::Object(Map::new());
     let scope = Scope {
@@ -55,7 +56,7 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
     for (name, text) in headers {
         let value = crate::eval::render(program, text, scope)?;
         if value.contains(['\n', '\r']) {
-            return Err(format!("header `{name}` would hold a line break"));
+            return Err(format!("header `{name}` would hold a line break").into());
         }
         header_values.push((name.clone(), value));
     }
@@ -97,6 +98,7 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
         send_json(request, timeout, &redactions)
     })
     .await
+    .map_err(CallError::from)
 }
 
 /// The parameters an expression reads.

@@ -2,10 +2,12 @@
 //! event per attempt; replies with tool rounds; extraction with type checks.
 
 use super::exits::forced_arguments;
+use super::start::Connected;
 use super::{Failure, Run};
 use crate::event::{EventBody, Rejected};
+use crate::model::breaker::Admission;
 use crate::model::prompt::{extract_function, system_text, tool_functions};
-use crate::model::{FunctionSpec, ModelAnswer, ModelRequest, Purpose};
+use crate::model::{CallError, FunctionSpec, ModelAnswer, ModelRequest, Purpose};
 use crate::state::ChatMessage;
 use flow_graph::Node;
 use serde_json::{Value, json};
@@ -62,22 +64,49 @@ impl Run {
         };
         let mut attempts = Vec::new();
         let mut answer = None;
-        for model in &models {
+        for Connected { model, breaker } in &models {
             let started = Instant::now();
-            let outcome = model.complete(&request).await;
+            let admission = breaker.admit(started);
+            let skipped = matches!(admission, Admission::Skip(_));
+            let outcome = match admission {
+                Admission::Skip(left) => Err(CallError {
+                    message: format!(
+                        "skipped: {}:{} failed {} times in a row; its circuit breaker is open for {} ms more",
+                        model.provider(),
+                        model.name(),
+                        breaker.failures(),
+                        left.as_millis()
+                    ),
+                    retryable: true,
+                }),
+                Admission::Call | Admission::Trial => {
+                    let outcome = model.complete(&request).await;
+                    breaker.record(Instant::now(), outcome.as_ref().is_err_and(|e| e.retryable));
+                    outcome
+                }
+            };
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let ok = outcome.is_ok();
-            attempts.push((model.provider().to_string(), model.name().to_string(), ms, outcome));
+            attempts.push((
+                model.provider().to_string(),
+                model.name().to_string(),
+                ms,
+                outcome,
+                skipped,
+            ));
             if ok {
                 break;
             }
         }
         drop(request);
+        // Every model failed, and at least one was down: a retry may succeed later.
+        self.outage =
+            attempts.iter().all(|a| a.3.is_err()) && attempts.iter().any(|a| a.3.as_ref().is_err_and(|e| e.retryable));
         let mut last = (0, String::new());
-        for (provider, model, ms, outcome) in attempts {
+        for (provider, model, ms, outcome, skipped) in attempts {
             let (tokens_in, tokens_out, error) = match &outcome {
                 Ok(a) => (a.input_tokens, a.output_tokens, None),
-                Err(e) => (None, None, Some(self.redact(e))),
+                Err(e) => (None, None, Some(self.redact(&e.message))),
             };
             let index = self.emit(EventBody::LlmCall {
                 node: id.to_string(),
@@ -89,6 +118,7 @@ impl Run {
                 output_tokens: tokens_out,
                 error: error.clone(),
                 rejected: Vec::new(),
+                skipped,
             });
             match outcome {
                 Ok(a) => answer = Some((a, index)),

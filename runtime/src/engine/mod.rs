@@ -15,9 +15,8 @@ mod start;
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
 
 use crate::event::{Event, EventBody, now_rfc3339};
-use crate::model::Model;
 use crate::program::Program;
-use crate::state::{ChatMessage, Position, RunState, RunStatus};
+use crate::state::{ChatMessage, Position, RetryStep, RunState, RunStatus};
 use crate::store::{Checkpoint, RunLock, RunRecord, Store, StoreError};
 use crate::tools::Toolbox;
 use flow_graph::Node;
@@ -89,12 +88,14 @@ pub struct Run {
     state: RunState,
     conversation: Vec<ChatMessage>,
     saved_messages: usize,
-    models: HashMap<String, Vec<Arc<dyn Model>>>,
+    models: HashMap<String, Vec<start::Connected>>,
     toolbox: Toolbox,
     buffer: Vec<Event>,
     companions: JoinSet<companion::CompanionDone>,
     listeners: Vec<Listener>,
     create: Option<RunRecord>,
+    /// Set when the step's failure is an outage (a model group or an HTTP tool down).
+    outage: bool,
     _lock: RunLock,
 }
 
@@ -151,7 +152,7 @@ impl Run {
                 Position::Enter { node } => {
                     self.state.status = RunStatus::Running;
                     let outcome = self.enter(&node).await;
-                    self.settle(&node, outcome).await;
+                    self.settle(&node, outcome, RetryStep::Enter).await;
                 }
                 Position::Waiting { node, paused, .. } => {
                     self.join_companions().await;
@@ -163,7 +164,7 @@ impl Run {
                     match inbox.next_message() {
                         Some(text) => {
                             let outcome = self.on_message(&node, text).await;
-                            self.settle(&node, outcome).await;
+                            self.settle(&node, outcome, RetryStep::Message).await;
                         }
                         None => {
                             if !paused {
@@ -218,6 +219,52 @@ impl Run {
         self.run(inbox).await.map(Some)
     }
 
+    /// Takes again the step of a run that failed on an outage (a model group or
+    /// an HTTP tool that was down), then runs until the run waits or finishes.
+    /// The retry is recorded as `resumed` with `with: "retry"`; the failed step's
+    /// model or tool call is made again. A run that did not fail, or failed on
+    /// an error a retry would not cure, is refused ([`RunError::Input`]).
+    pub async fn retry(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
+        let id = self.state.run_id.clone();
+        if self.state.status != RunStatus::Failed {
+            return Err(RunError::Input(format!(
+                "run {id} is {}: only a failed run can be retried",
+                self.state.status.as_str()
+            )));
+        }
+        let Some(step) = self.state.retry else {
+            return Err(RunError::Input(format!(
+                "run {id} failed on an error a retry would not cure (only outages of a model or an HTTP tool can be retried): {}",
+                self.state.error.as_deref().unwrap_or("unknown error")
+            )));
+        };
+        let node = self.state.node().to_string();
+        self.emit(EventBody::Resumed {
+            node: node.clone(),
+            with: "retry".into(),
+        });
+        self.state.status = RunStatus::Running;
+        self.state.error = None;
+        self.state.retry = None;
+        self.state.position = match step {
+            RetryStep::Enter => Position::Enter { node: node.clone() },
+            RetryStep::Message => Position::Waiting {
+                node: node.clone(),
+                paused: false,
+                deadline: None,
+            },
+        };
+        self.commit()?;
+        self.restart_companions();
+        let outcome = match step {
+            RetryStep::Enter => self.work(&node).await,
+            RetryStep::Message => self.answer_message(&node).await,
+        };
+        self.settle(&node, outcome, step).await;
+        self.commit()?;
+        self.run(inbox).await
+    }
+
     fn pause(&mut self, node: &str) {
         self.state.position = Position::Waiting {
             node: node.to_string(),
@@ -241,23 +288,27 @@ impl Run {
                 .is_some_and(|d| d <= jiff::Timestamp::now())
     }
 
-    /// Records a step's failure as the run's end.
-    async fn settle(&mut self, node: &str, outcome: Result<(), Failure>) {
+    /// Records a step's failure as the run's end; an outage keeps the step for a retry.
+    async fn settle(&mut self, node: &str, outcome: Result<(), Failure>, step: RetryStep) {
+        let outage = std::mem::take(&mut self.outage);
         if let Err(error) = outcome {
             self.join_companions().await;
-            self.fail(node, error);
+            self.fail(node, error, outage.then_some(step));
         }
     }
 
-    /// Ends the run as failed at `node`: the one place a run fails.
-    fn fail(&mut self, node: &str, error: Failure) {
+    /// Ends the run as failed at `node`: the one place a run fails. `retry` is
+    /// the step to repeat when the failure was an outage (`flow resume --retry`).
+    fn fail(&mut self, node: &str, error: Failure, retry: Option<RetryStep>) {
         let error = self.redact(&error);
         self.emit(EventBody::RunFailed {
             node: node.to_string(),
             error: error.clone(),
+            retryable: retry.is_some(),
         });
         self.state.status = RunStatus::Failed;
         self.state.error = Some(error);
+        self.state.retry = retry;
         self.state.position = Position::Finished { node: node.to_string() };
     }
 

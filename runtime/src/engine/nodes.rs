@@ -4,6 +4,7 @@ use super::exits::Phase;
 use super::{Answer, Failure, Run, RunError};
 use crate::eval::{Scope, eval, render};
 use crate::event::EventBody;
+use crate::model::CallError;
 use crate::state::{ChatMessage, Position, RunStatus};
 use flow_graph::{EdgeKind, Node, Text};
 use serde_json::{Map, Value};
@@ -28,6 +29,13 @@ impl Run {
                 self.start_companion(id, edge);
             }
         }
+        self.work(id).await
+    }
+
+    /// What a node does once entered (a retry after an outage starts here).
+    pub(super) async fn work(&mut self, id: &str) -> Result<(), Failure> {
+        let program = std::sync::Arc::clone(&self.program);
+        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
         match node {
             Node::Agent(_) => self.enter_agent(id).await,
             Node::Action(a) => self.run_action(id, a).await,
@@ -134,6 +142,12 @@ impl Run {
             node: id.to_string(),
         });
         self.state.turns += 1;
+        self.answer_message(id).await
+    }
+
+    /// What an agent does with the user message just recorded: extract, try the
+    /// exits, else reply and wait (a retry after an outage starts here).
+    pub(super) async fn answer_message(&mut self, id: &str) -> Result<(), Failure> {
         let has_extract = matches!(self.node(id)?, Node::Agent(a) if !a.extract.is_empty());
         if has_extract {
             self.extract(id).await?;
@@ -151,21 +165,24 @@ impl Run {
         let mut result = None;
         if let Some(tool) = &action.tool_id {
             let outcome = match self.mapped_input(&action.input_mapping) {
-                Ok(input) => self.call_tool(id, tool, input, false).await,
-                Err(e) => Err(e),
+                Ok(input) => self.call_tool_classified(id, tool, input, false).await,
+                Err(e) => Err(e.into()),
             };
             match outcome {
                 Ok(value) => result = Some(value),
                 Err(error) => {
                     return match &action.on_error {
                         Some(edge) => match self.spent_event_exit(id, edge) {
-                            Some(why) => Err(format!("tool `{tool}` failed: {error}; {why}")),
+                            Some(why) => Err(format!("tool `{tool}` failed: {}; {why}", error.message)),
                             None => {
                                 self.take(id, edge);
                                 Ok(())
                             }
                         },
-                        None => Err(format!("tool `{tool}` failed: {error}")),
+                        None => {
+                            self.outage = error.retryable;
+                            Err(format!("tool `{tool}` failed: {}", error.message))
+                        }
                     };
                 }
             }
@@ -206,6 +223,19 @@ impl Run {
         input: Value,
         companion: bool,
     ) -> Result<Value, String> {
+        self.call_tool_classified(node, tool, input, companion)
+            .await
+            .map_err(|e| e.message)
+    }
+
+    /// [`Run::call_tool`], saying whether a failure was an outage.
+    pub(super) async fn call_tool_classified(
+        &mut self,
+        node: &str,
+        tool: &str,
+        input: Value,
+        companion: bool,
+    ) -> Result<Value, CallError> {
         self.emit(EventBody::ToolCall {
             node: node.to_string(),
             tool: tool.to_string(),
@@ -213,9 +243,13 @@ impl Run {
         });
         let index = self.count_tool_call(tool);
         let started = Instant::now();
-        let outcome = self.toolbox.call(&self.program, tool, input, index).await;
-        let outcome = outcome.map(|v| self.redact_value(v)).map_err(|e| self.redact(&e));
-        self.tool_result(node, tool, &outcome, started.elapsed().as_millis(), companion);
+        let outcome = self.toolbox.call_classified(&self.program, tool, input, index).await;
+        let outcome = outcome.map(|v| self.redact_value(v)).map_err(|e| CallError {
+            message: self.redact(&e.message),
+            retryable: e.retryable,
+        });
+        let shown = outcome.clone().map_err(|e| e.message);
+        self.tool_result(node, tool, &shown, started.elapsed().as_millis(), companion);
         outcome
     }
 
@@ -414,10 +448,10 @@ impl Run {
         self.state.status = RunStatus::Running;
         let spent = edge.as_deref().and_then(|e| self.spent_event_exit(&id, e));
         match (edge, spent) {
-            (Some(_), Some(why)) => self.fail(&id, format!("`{id}` cannot go on after `{with}`: {why}")),
+            (Some(_), Some(why)) => self.fail(&id, format!("`{id}` cannot go on after `{with}`: {why}"), None),
             (Some(edge), None) => self.take(&id, &edge),
             (None, _) if with == "return" => self.complete(&id, "handed_off".into()),
-            (None, _) => self.fail(&id, format!("approval `{id}` has no exit for `{with}`")),
+            (None, _) => self.fail(&id, format!("approval `{id}` has no exit for `{with}`"), None),
         }
         Ok(())
     }

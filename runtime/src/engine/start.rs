@@ -4,6 +4,7 @@
 
 use super::Run;
 use crate::event::{EventBody, now_rfc3339};
+use crate::model::breaker::{Breaker, BreakerSettings};
 use crate::model::scripted::Script;
 use crate::model::{Model, connect};
 use crate::program::Program;
@@ -74,8 +75,16 @@ pub struct Runtime {
     store: Arc<dyn Store>,
     host: HashMap<String, Arc<dyn HostTool>>,
     broadcast: broadcast::Sender<crate::event::Event>,
-    /// Connected models by `provider:model`, shared by every run of this runtime.
-    models: std::sync::Mutex<HashMap<String, Arc<dyn Model>>>,
+    /// Connected models by `provider:model`, with their breakers, shared by every run of this runtime.
+    models: std::sync::Mutex<HashMap<String, Connected>>,
+    breaker: BreakerSettings,
+}
+
+/// A connected model and its circuit breaker (one per `provider:model` and runtime).
+#[derive(Clone)]
+pub(super) struct Connected {
+    pub(super) model: Arc<dyn Model>,
+    pub(super) breaker: Arc<Breaker>,
 }
 
 impl Runtime {
@@ -87,7 +96,15 @@ impl Runtime {
             host: HashMap::new(),
             broadcast,
             models: std::sync::Mutex::default(),
+            breaker: BreakerSettings::from_env(),
         }
+    }
+
+    /// Sets when the models' circuit breakers open and for how long (by default
+    /// from `FLOW_BREAKER_FAILURES` and `FLOW_BREAKER_COOLDOWN_MS`); applies to
+    /// models connected after the call.
+    pub fn set_breaker(&mut self, settings: BreakerSettings) {
+        self.breaker = settings;
     }
 
     /// The store.
@@ -134,6 +151,7 @@ impl Runtime {
             next_seq: 1,
             outcome: None,
             error: None,
+            retry: None,
             created: now.clone(),
             updated: now,
         };
@@ -203,7 +221,7 @@ impl Runtime {
         secrets: HashMap<String, String>,
         lock: crate::store::RunLock,
     ) -> Result<Run, StartError> {
-        let models = connect_models(&program, options, &self.models)?;
+        let models = connect_models(&program, options, &self.models, self.breaker)?;
         let stubs = match &options.stubs {
             Some(path) => Some(Arc::new(
                 Script::load(std::path::Path::new(path)).map_err(|e| StartError(format!("stubs: {e}")))?,
@@ -245,6 +263,7 @@ impl Runtime {
             companions: JoinSet::new(),
             listeners: Vec::new(),
             create: None,
+            outage: false,
             _lock: lock,
         })
     }
@@ -254,8 +273,9 @@ impl Runtime {
 fn connect_models(
     program: &Program,
     options: &RunOptions,
-    cache: &std::sync::Mutex<HashMap<String, Arc<dyn Model>>>,
-) -> Result<HashMap<String, Vec<Arc<dyn Model>>>, StartError> {
+    cache: &std::sync::Mutex<HashMap<String, Connected>>,
+    breaker: BreakerSettings,
+) -> Result<HashMap<String, Vec<Connected>>, StartError> {
     if let Some(unknown) = options.models.keys().find(|g| !program.graph.models.contains_key(*g)) {
         let known: Vec<&str> = program.graph.models.keys().map(String::as_str).collect();
         return Err(StartError(format!(
@@ -299,8 +319,12 @@ fn connect_models(
                 None => {
                     let m = connect(&provider, &model)
                         .map_err(|e| StartError(format!("model group `{group}` ({key}): {e}")))?;
+                    let m = Connected {
+                        model: m,
+                        breaker: Arc::new(Breaker::new(breaker)),
+                    };
                     if let Ok(mut c) = cache.lock() {
-                        c.insert(key, Arc::clone(&m));
+                        c.insert(key, m.clone());
                     }
                     m
                 }

@@ -4,7 +4,7 @@
 //! `choose_exit` / `extract` functions.
 
 use super::openai::Settings;
-use super::{AnswerFuture, Model, ModelAnswer, ModelRequest};
+use super::{AnswerFuture, CallError, Model, ModelAnswer, ModelRequest};
 use crate::http::{client, env_u64, redact, send_json, with_retries};
 use crate::state::{ChatMessage, ToolCallRequest};
 use serde_json::{Value, json};
@@ -59,7 +59,7 @@ impl Anthropic {
         body
     }
 
-    async fn ask(&self, req: &ModelRequest<'_>) -> Result<ModelAnswer, String> {
+    async fn ask(&self, req: &ModelRequest<'_>) -> Result<ModelAnswer, CallError> {
         let body = self.body(req);
         let url = format!("{}/v1/messages", self.base);
         let client = client()?;
@@ -74,8 +74,12 @@ impl Anthropic {
             send_json(request, self.settings.timeout, &redactions)
         })
         .await
-        .map_err(|e| redact(&e, &redactions))?;
-        parse(&reply).map_err(|why| format!("malformed reply from {}: {why}", self.base))
+        .map_err(|e| {
+            let mut e = CallError::from(e);
+            e.message = redact(&e.message, &redactions);
+            e
+        })?;
+        parse(&reply).map_err(|why| CallError::fatal(format!("malformed reply from {}: {why}", self.base)))
     }
 }
 

@@ -4,6 +4,7 @@
 //! asked is the same whoever answers it.
 
 pub mod anthropic;
+pub mod breaker;
 pub mod openai;
 pub mod prompt;
 pub mod scripted;
@@ -80,8 +81,59 @@ pub struct ModelAnswer {
     pub output_tokens: Option<u64>,
 }
 
+/// Why a model or tool call failed, and whether the same call may succeed later
+/// (an outage: a connection error, a time-out, a 429 or a 5xx), which lets a run
+/// that failed on it be resumed with a retry and counts toward a model's breaker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallError {
+    /// What happened.
+    pub message: String,
+    /// Whether it was an outage that trying later may cure.
+    pub retryable: bool,
+}
+
+impl CallError {
+    /// A failure that trying again would not cure.
+    pub fn fatal(message: impl Into<String>) -> CallError {
+        CallError {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for CallError {
+    fn from(message: String) -> CallError {
+        CallError::fatal(message)
+    }
+}
+
+impl From<&str> for CallError {
+    fn from(message: &str) -> CallError {
+        CallError::fatal(message)
+    }
+}
+
+impl From<crate::http::Failure> for CallError {
+    fn from(f: crate::http::Failure) -> CallError {
+        match f {
+            crate::http::Failure::Retryable { message, .. } => CallError {
+                message,
+                retryable: true,
+            },
+            crate::http::Failure::Fatal(message) => CallError::fatal(message),
+        }
+    }
+}
+
 /// A boxed future of a model's answer.
-pub type AnswerFuture<'a> = Pin<Box<dyn Future<Output = Result<ModelAnswer, String>> + Send + 'a>>;
+pub type AnswerFuture<'a> = Pin<Box<dyn Future<Output = Result<ModelAnswer, CallError>> + Send + 'a>>;
 
 /// A model that answers requests.
 pub trait Model: Send + Sync {

@@ -5,7 +5,7 @@
 //! the conversation, the node's tools as function tools, and `tool_choice`
 //! forcing `choose_exit` or `extract` when the engine asks for one.
 
-use super::{AnswerFuture, FunctionSpec, Model, ModelAnswer, ModelRequest};
+use super::{AnswerFuture, CallError, FunctionSpec, Model, ModelAnswer, ModelRequest};
 use crate::http::{Backoff, client, env_u64, redact, send_json, with_retries};
 use crate::state::{ChatMessage, ToolCallRequest};
 use serde_json::{Value, json};
@@ -74,7 +74,7 @@ impl OpenAi {
         body
     }
 
-    async fn ask(&self, req: &ModelRequest<'_>) -> Result<ModelAnswer, String> {
+    async fn ask(&self, req: &ModelRequest<'_>) -> Result<ModelAnswer, CallError> {
         let body = self.body(req);
         let url = format!("{}/chat/completions", self.base);
         let client = client()?;
@@ -92,8 +92,12 @@ impl OpenAi {
             send_json(request, self.settings.timeout, &redactions)
         })
         .await
-        .map_err(|e| redact(&e, &redactions))?;
-        parse(&reply).map_err(|why| format!("malformed reply from {}: {why}", self.base))
+        .map_err(|e| {
+            let mut e = CallError::from(e);
+            e.message = redact(&e.message, &redactions);
+            e
+        })?;
+        parse(&reply).map_err(|why| CallError::fatal(format!("malformed reply from {}: {why}", self.base)))
     }
 }
 

@@ -27,7 +27,7 @@
 //! With nothing left, a reply fails, `choose` answers `none` and `extract`
 //! finds nothing. `[tool NAME]` sections are tool results for `--stubs`.
 
-use super::{AnswerFuture, Model, ModelAnswer, ModelRequest, Purpose};
+use super::{AnswerFuture, CallError, Model, ModelAnswer, ModelRequest, Purpose};
 use crate::state::ToolCallRequest;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -319,7 +319,7 @@ impl Model for ScriptedModel {
     }
 
     fn complete<'a>(&'a self, request: &'a ModelRequest<'a>) -> AnswerFuture<'a> {
-        let answer = self.answer(request);
+        let answer = self.answer(request).map_err(CallError::fatal);
         Box::pin(async move { answer })
     }
 }

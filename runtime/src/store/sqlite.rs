@@ -74,6 +74,32 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing store for reading only: nothing is created or written.
+    /// The file is opened read-only; when that fails because its folder cannot
+    /// hold the `-wal` and `-shm` files SQLite needs even to read (a read-only
+    /// folder or medium) and no `-wal` file holds unmerged changes, it is opened
+    /// with SQLite's `immutable` flag. A missing store is an error saying so.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        if !path.is_file() {
+            return Err(failed(format!("no run store at {}", path.display())));
+        }
+        let conn = match read_only(path, false) {
+            Ok(conn) => conn,
+            Err(first) if !has_wal(path) => {
+                read_only(path, true).map_err(|e| failed(format!("cannot read {}: {first}; {e}", path.display())))?
+            }
+            Err(e) => return Err(failed(format!("cannot read {}: {e}", path.display()))),
+        };
+        let mut locks = path.as_os_str().to_owned();
+        locks.push(".locks");
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            locks: PathBuf::from(locks),
+            owner: OnceLock::new(),
+            held: Arc::default(),
+        })
+    }
+
     /// This store's owner token, creating and locking its file on first use
     /// (and clearing the files of dead owners).
     fn owner(&self) -> Result<&Owner, StoreError> {
@@ -290,6 +316,36 @@ impl Store for SqliteStore {
             token: owner.token.clone(),
         }))
     }
+}
+
+/// A read-only connection (optionally `immutable`), checked by reading the schema.
+fn read_only(path: &Path, immutable: bool) -> Result<Connection, rusqlite::Error> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        Connection::open_with_flags(format!("{}?immutable=1", file_uri(path)), flags)?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.query_row("SELECT count(*) FROM runs", [], |r| r.get::<_, i64>(0))?;
+    Ok(conn)
+}
+
+/// The path as an SQLite `file:` URI (absolute; `%`, `?`, `#` and controls escaped).
+fn file_uri(path: &Path) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
+    const ESCAPED: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#').add(b' ');
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("file:{}", percent_encode(path.as_os_str().as_encoded_bytes(), ESCAPED))
+}
+
+/// Whether a non-empty `-wal` file lies beside the database (changes not yet
+/// merged into it, which an `immutable` connection would not see).
+fn has_wal(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| !m.is_file() || m.len() > 0)
 }
 
 /// Whether the process owning this lock file is alive: it still holds the lock.
