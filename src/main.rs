@@ -15,10 +15,14 @@ mod files;
 mod fmt_cmd;
 mod graph_cmd;
 mod inspect_cmd;
+mod interactive;
 mod lsp_cmd;
+mod pause_info;
 mod run_cmd;
 mod run_output;
 mod runs_cmd;
+mod spinner;
+mod terminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -126,6 +130,10 @@ enum Command {
         /// End the pending handoff: the human hands the conversation back.
         #[arg(long = "return", id = "return_", conflicts_with_all = ["approve", "reject"])]
         return_: bool,
+        /// With `--return`: set a variable before `on return` is taken (`NAME=VALUE`,
+        /// typed like `--input`); repeatable.
+        #[arg(long = "set", value_name = "NAME=VALUE", requires = "return_")]
+        sets: Vec<String>,
         #[command(flatten)]
         common: RunArgs,
     },
@@ -222,6 +230,7 @@ fn main() -> ExitCode {
             approve,
             reject,
             return_,
+            sets,
             common,
         } => {
             let answer = match (approve, reject, return_) {
@@ -230,7 +239,7 @@ fn main() -> ExitCode {
                 (_, _, true) => Some(flow_runtime::Answer::Return),
                 _ => None,
             };
-            run_cmd::resume(&run_id, answer, &common.common())
+            run_cmd::resume(&run_id, answer, &sets, &common.common())
         }
         Command::Runs { show, store } => match show {
             Some(RunsCommand::Show { run_id, store: inner }) => runs_cmd::show(&run_id, inner.or(store).as_deref()),

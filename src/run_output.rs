@@ -1,6 +1,7 @@
 //! Where a run's events go on the command line: the `--events` file (or stdout),
 //! the user's view on stdout, and the `--trace` on stderr.
 
+use crate::terminal::{Palette, Role, escape};
 use flow_runtime::Run;
 use flow_runtime::store::Store;
 use serde_json::Value;
@@ -69,9 +70,14 @@ impl Output {
             .map_err(|e| format!("cannot write the events file: {e}"))
     }
 
-    /// Sends the run's committed events to the outputs.
+    /// Sends the run's committed events to the outputs: agent lines on stdout
+    /// and `--trace` lines on stderr with their control characters escaped, in
+    /// colour on a terminal; when both are one terminal, the trace leaves out
+    /// the agent lines stdout already shows.
     pub fn attach(self, run: &mut Run) {
         let Output { mut sink, trace } = self;
+        let (out_colour, err_colour) = (Palette::stdout(), Palette::stderr());
+        let once = crate::terminal::same_terminal();
         run.on_event(move |event| {
             let json = event.to_json();
             match &mut sink {
@@ -81,14 +87,24 @@ impl Output {
                 Sink::Stdout => outln!("{json}"),
                 Sink::None => {}
             }
+            let mut shown = false;
             if !matches!(sink, Sink::Stdout)
                 && let flow_runtime::EventBody::Message { role, text, .. } = &event.body
                 && role == "agent"
             {
-                outln!("{text}");
+                outln!("{}", out_colour.paint(Role::Agent, &escape(text)));
+                shown = true;
             }
-            if trace && let Some(line) = trace_line(&json) {
-                eprintln!("{line}");
+            if trace
+                && !(shown && once)
+                && let Some(line) = trace_line(&json)
+            {
+                let role = if event.kind() == "paused" {
+                    Role::Pause
+                } else {
+                    Role::Trace
+                };
+                eprintln!("{}", err_colour.paint(role, &line));
             }
         });
     }
@@ -155,11 +171,14 @@ pub fn trace_line(e: &Value) -> Option<String> {
             e.get("value").cloned().unwrap_or(Value::Null)
         ),
         "edge_taken" => format!("edge {}: {} -> {} ({})", s("edge"), s("from"), s("to"), s("kind")),
-        "paused" => format!("paused at {}: {}", s("node"), s("state")),
+        "paused" => match crate::pause_info::one_line(e, false) {
+            details if details.is_empty() => format!("paused at {}: {}", s("node"), s("state")),
+            details => format!("paused at {}: {} ({details})", s("node"), s("state")),
+        },
         "resumed" => format!("resumed at {} with {}", s("node"), s("with")),
         "run_completed" => format!("run completed: {}", s("outcome")),
         "run_failed" => format!("run failed at {}: {}", s("node"), s("error")),
         _ => return None,
     };
-    Some(format!("[{seq:>4}] {body}"))
+    Some(format!("[{seq:>4}] {}", escape(&body)))
 }

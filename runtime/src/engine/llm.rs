@@ -2,7 +2,7 @@
 //! event per attempt; replies with tool rounds; extraction with type checks.
 
 use super::exits::forced_arguments;
-use super::{Failure, Run};
+use super::{Activity, Failure, Run};
 use crate::event::{EventBody, Rejected};
 use crate::model::prompt::{extract_function, system_text, tool_functions};
 use crate::model::{FunctionSpec, ModelAnswer, ModelRequest, Purpose};
@@ -64,7 +64,14 @@ impl Run {
         let mut answer = None;
         for model in &models {
             let started = Instant::now();
+            self.report(Some(&Activity::Model {
+                group: group.clone(),
+                model: format!("{}:{}", model.provider(), model.name()),
+                node: id.to_string(),
+                purpose: purpose.as_str().to_string(),
+            }));
             let outcome = model.complete(&request).await;
+            self.report(None);
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let ok = outcome.is_ok();
             attempts.push((model.provider().to_string(), model.name().to_string(), ms, outcome));

@@ -210,7 +210,12 @@ impl Run {
         });
         let index = self.count_tool_call(tool);
         let started = Instant::now();
+        self.report(Some(&super::Activity::Tool {
+            tool: tool.to_string(),
+            node: node.to_string(),
+        }));
         let outcome = self.toolbox.call(&self.program, tool, input, index).await;
+        self.report(None);
         let outcome = outcome.map(|v| self.redact_value(v)).map_err(|e| self.redact(&e));
         self.tool_result(node, tool, &outcome, started.elapsed().as_millis(), companion);
         outcome
@@ -326,8 +331,13 @@ impl Run {
         let node = program
             .node(&id)
             .ok_or_else(|| RunError::Input(format!("no node `{id}`")))?;
+        let mut returned = serde_json::Map::new();
         let (with, edge) = match (node, answer) {
-            (Node::Handoff(h), Some(Answer::Return)) => {
+            (Node::Handoff(h), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
+                if let Answer::ReturnWith(values) = answer {
+                    self.check_returned(&values)?;
+                    returned = values;
+                }
                 let edge = h
                     .exits
                     .iter()
@@ -368,6 +378,7 @@ impl Run {
             with: with.into(),
         });
         self.state.status = RunStatus::Running;
+        self.set_returned(&id, returned);
         match edge {
             Some(edge) => self.take(&id, &edge),
             None if with == "return" => self.complete(&id, "handed_off".into()),

@@ -244,6 +244,7 @@ impl Runtime {
             buffer: Vec::new(),
             companions: JoinSet::new(),
             listeners: Vec::new(),
+            activity: None,
             create: None,
             _lock: lock,
         })
