@@ -140,10 +140,11 @@ fn resume_inner(run_id: &str, answer: Option<Answer>, sets: &[String], common: &
         }
     });
     if let Err(RunError::Input(why)) = &result {
+        let code = usage(why.clone());
         if matches!(run.status(), RunStatus::WaitingForApproval | RunStatus::WaitingForHuman) {
             print_pause_details(store.as_ref(), run.id());
         }
-        return Err(usage(why.clone()));
+        return Err(code);
     }
     Ok(finish(&run, result, store.as_ref(), &inbox))
 }
