@@ -16,11 +16,15 @@ mod files;
 mod fmt_cmd;
 mod graph_cmd;
 mod inspect_cmd;
+mod interactive;
 mod lsp_cmd;
+mod pause_info;
 mod run_cmd;
 mod run_output;
 mod runs_cmd;
 mod shown;
+mod spinner;
+mod terminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -131,6 +135,10 @@ enum Command {
         /// Take again the failed step of a run that failed on an outage (a model or an HTTP tool down).
         #[arg(long, conflicts_with_all = ["approve", "reject", "return_"])]
         retry: bool,
+        /// With `--return`: set a variable before `on return` is taken (`NAME=VALUE`,
+        /// typed like `--input`); repeatable.
+        #[arg(long = "set", value_name = "NAME=VALUE", requires = "return_")]
+        sets: Vec<String>,
         #[command(flatten)]
         common: RunArgs,
     },
@@ -228,6 +236,7 @@ fn main() -> ExitCode {
             reject,
             return_,
             retry,
+            sets,
             common,
         } => {
             let answer = match (approve, reject, return_) {
@@ -239,7 +248,7 @@ fn main() -> ExitCode {
             if retry {
                 run_cmd::retry(&run_id, &common.common())
             } else {
-                run_cmd::resume(&run_id, answer, &common.common())
+                run_cmd::resume(&run_id, answer, &sets, &common.common())
             }
         }
         Command::Runs { show, store } => match show {

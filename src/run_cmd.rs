@@ -1,15 +1,17 @@
 //! `flow run` and `flow resume`: drive a run from the command line (RUNTIME.md).
 //! Stdin lines are user messages, stdout shows what the user sees, stderr the
 //! trace and the pause notice. Exit 0 completed, 1 failed, 2 could not start,
-//! 3 paused.
+//! 3 paused, 130 interrupted by Ctrl-C.
 
+use crate::interactive::{Console, EXIT_INTERRUPTED};
 use crate::shown::Shown;
-use crate::{EXIT_USAGE, files, run_output};
+use crate::terminal::{Palette, Role};
+use crate::{EXIT_USAGE, files, pause_info, run_output, spinner::Spinner};
 use flow_runtime::store::{SqliteStore, Store, StoreError};
-use flow_runtime::{Answer, Inbox, Program, Run, RunError, RunOptions, RunStatus, Runtime, StartError};
+use flow_runtime::{Answer, Program, Run, RunError, RunOptions, RunStatus, Runtime, StartError};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -65,23 +67,35 @@ fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, common: &Common) 
     let options = RunOptions { models, stubs };
     let secrets = flow_runtime::secrets_from_env(&program).map_err(|e| usage(e.0))?;
     let store = open_store(common.store.as_deref())?;
-    let runtime = Runtime::new(store);
+    let runtime = Runtime::new(Arc::clone(&store));
     let mut run = runtime
         .start(program, inputs, options, secrets)
         .map_err(|e| usage(e.to_string()))?;
     let output = run_output::Output::open(common.events.as_deref(), common.trace).map_err(usage)?;
     output.end_last_line().map_err(usage)?;
     let shown = Shown::create(&store_path(common.store.as_deref()), run.id()).map_err(usage)?;
-    output.record_shown(shown).attach(&mut run);
+    let mut inbox = watch(&mut run, output.record_shown(shown), false);
     let tokio = tokio_runtime()?;
-    let mut inbox = StdinInbox::new();
     let status = tokio.block_on(run.run(&mut inbox));
-    Ok(finish(&run, status))
+    Ok(finish(&run, status, store.as_ref(), &inbox))
 }
 
-/// `flow resume RUN_ID ...`.
-pub fn resume(run_id: &str, answer: Option<Answer>, common: &Common) -> u8 {
-    match resume_inner(run_id, answer, common) {
+/// Attaches the outputs, the spinner and Ctrl-C handling to a run.
+fn watch(run: &mut Run, output: run_output::Output, stored: bool) -> Console {
+    let spinner = Spinner::on_terminal();
+    if let Some(spinner) = &spinner {
+        let spinner = spinner.clone();
+        run.on_activity(move |activity| spinner.set(activity));
+    }
+    output.attach(run);
+    let console = Console::new(spinner);
+    console.track(run, stored);
+    console
+}
+
+/// `flow resume RUN_ID ...`; `sets` are the `--set NAME=VALUE` of `--return`.
+pub fn resume(run_id: &str, answer: Option<Answer>, sets: &[String], common: &Common) -> u8 {
+    match resume_inner(run_id, answer, sets, common) {
         Ok(code) | Err(code) => code,
     }
 }
@@ -89,16 +103,22 @@ pub fn resume(run_id: &str, answer: Option<Answer>, common: &Common) -> u8 {
 /// `flow resume RUN_ID --retry`: takes again the failed step of a run that
 /// failed on an outage; any other run is refused (exit 2).
 pub fn retry(run_id: &str, common: &Common) -> u8 {
-    match resume_with(run_id, None, true, common) {
+    match resume_with(run_id, None, &[], true, common) {
         Ok(code) | Err(code) => code,
     }
 }
 
-fn resume_inner(run_id: &str, answer: Option<Answer>, common: &Common) -> Result<u8, u8> {
-    resume_with(run_id, answer, false, common)
+fn resume_inner(run_id: &str, answer: Option<Answer>, sets: &[String], common: &Common) -> Result<u8, u8> {
+    resume_with(run_id, answer, sets, false, common)
 }
 
-fn resume_with(run_id: &str, answer: Option<Answer>, retry: bool, common: &Common) -> Result<u8, u8> {
+fn resume_with(
+    run_id: &str,
+    answer: Option<Answer>,
+    sets: &[String],
+    retry: bool,
+    common: &Common,
+) -> Result<u8, u8> {
     let store = open_store(common.store.as_deref())?;
     let runtime = Runtime::new(Arc::clone(&store));
     let mut run = runtime
@@ -107,11 +127,18 @@ fn resume_with(run_id: &str, answer: Option<Answer>, retry: bool, common: &Commo
             Ok((models, flow_runtime::secrets_from_env(program)?))
         })
         .map_err(|e| usage(e.to_string()))?;
+    let answer = match answer {
+        Some(Answer::Return) if !sets.is_empty() => {
+            Some(Answer::ReturnWith(parse_sets(run.program(), sets).map_err(usage)?))
+        }
+        other => other,
+    };
     let output = run_output::Output::open(common.events.as_deref(), common.trace).map_err(usage)?;
     output.catch_up(store.as_ref(), run.id()).map_err(usage)?;
+    let mut replayed = 0;
     let output = match Shown::open(&store_path(common.store.as_deref()), run.id()) {
         Some(shown) => {
-            output.replay_stdout(store.as_ref(), run.id(), &shown).map_err(usage)?;
+            replayed = output.replay_stdout(store.as_ref(), run.id(), &shown).map_err(usage)?;
             output.record_shown(shown)
         }
         // A run without a mark shows only what it does from now on.
@@ -124,7 +151,9 @@ fn resume_with(run_id: &str, answer: Option<Answer>, retry: bool, common: &Commo
             output.record_shown(shown)
         }
     };
-    output.attach(&mut run);
+    // A replayed message is the last one already: say it once.
+    let repeat = answer.is_none() && !retry && replayed == 0 && common.events.as_deref() != Some("-");
+    let mut inbox = watch(&mut run, output, true);
     let status = run.status();
     if status.is_finished() && !retry {
         let hint = if run.state().retry.is_some() {
@@ -134,8 +163,10 @@ fn resume_with(run_id: &str, answer: Option<Answer>, retry: bool, common: &Commo
         };
         return Err(usage(format!("run {run_id} has already {}{hint}", status.as_str())));
     }
+    if repeat && status == RunStatus::WaitingForUser && std::io::stdin().is_terminal() {
+        repeat_last_message(&run);
+    }
     let tokio = tokio_runtime()?;
-    let mut inbox = StdinInbox::new();
     let result = tokio.block_on(async {
         if retry {
             return run.retry(&mut inbox).await;
@@ -155,27 +186,42 @@ fn resume_with(run_id: &str, answer: Option<Answer>, retry: bool, common: &Commo
         }
     });
     if let Err(RunError::Input(why)) = &result {
-        return Err(usage(why.clone()));
+        let code = usage(why.clone());
+        if matches!(run.status(), RunStatus::WaitingForApproval | RunStatus::WaitingForHuman) {
+            print_pause_details(store.as_ref(), run.id());
+        }
+        return Err(code);
     }
-    Ok(finish(&run, result))
+    Ok(finish(&run, result, store.as_ref(), &inbox))
+}
+
+/// On a terminal, `flow resume` at an agent first says the agent's last message again.
+fn repeat_last_message(run: &Run) {
+    if let Some(last) = run.conversation().iter().rev().find(|m| m.role == "assistant") {
+        let text = crate::terminal::escape(&last.text);
+        outln!("{}", Palette::stdout().paint(Role::Agent, &text));
+    }
 }
 
 /// Reports how the command ended and gives its exit status.
-fn finish(run: &Run, status: Result<RunStatus, RunError>) -> u8 {
+fn finish(run: &Run, status: Result<RunStatus, RunError>, store: &dyn Store, console: &Console) -> u8 {
     let state = run.state();
+    let palette = Palette::stderr();
     match status {
         Err(e) => {
-            eprintln!("error: run {}: {e}", run.id());
+            let line = format!("error: run {}: {}", run.id(), crate::terminal::escape(&e.to_string()));
+            eprintln!("{}", palette.paint(Role::Error, &line));
             1
         }
         Ok(RunStatus::Completed) => 0,
         Ok(RunStatus::Failed) => {
-            eprintln!(
+            let line = format!(
                 "run {} failed at `{}`: {}",
                 run.id(),
                 state.node(),
-                state.error.as_deref().unwrap_or("unknown error")
+                crate::terminal::escape(state.error.as_deref().unwrap_or("unknown error"))
             );
+            eprintln!("{}", palette.paint(Role::Error, &line));
             1
         }
         Ok(status) => {
@@ -184,10 +230,29 @@ fn finish(run: &Run, status: Result<RunStatus, RunError>) -> u8 {
                 RunStatus::WaitingForHuman => " --return",
                 _ => "",
             };
-            eprintln!("run {} paused: {} at `{}`", run.id(), status.as_str(), state.node());
-            eprintln!("continue with: flow resume {}{how}", run.id());
-            EXIT_PAUSED
+            let line = format!("run {} paused: {} at `{}`", run.id(), status.as_str(), state.node());
+            eprintln!("{}", palette.paint(Role::Pause, &line));
+            print_pause_details(store, run.id());
+            let line = format!("continue with: flow resume {}{how}", run.id());
+            eprintln!("{}", palette.paint(Role::Pause, &line));
+            if console.interrupted() && status == RunStatus::WaitingForUser {
+                EXIT_INTERRUPTED
+            } else {
+                EXIT_PAUSED
+            }
         }
+    }
+}
+
+/// The prompt and deadline of an approval, the queue and message of a handoff, on stderr.
+fn print_pause_details(store: &dyn Store, run_id: &str) {
+    let Some(event) = pause_info::last_pause(store, run_id) else {
+        return;
+    };
+    let palette = Palette::stderr();
+    for (label, value) in pause_info::details(&event, true) {
+        let value = value.replace('\n', "\n  ");
+        eprintln!("  {}", palette.paint(Role::Pause, &format!("{label:<9}{value}")));
     }
 }
 
@@ -217,16 +282,40 @@ fn parse_inputs(program: &Program, given: &[String]) -> Result<Map<String, Value
             .split_once('=')
             .ok_or_else(|| format!("--input {item}: expected NAME=VALUE"))?;
         let variable = program.input(name)?;
-        let value = if takes_strings(&variable.schema) && !(raw == "null" && accepts_null(&variable.schema)) {
-            Value::String(raw.to_string())
-        } else {
-            serde_json::from_str(raw).map_err(|e| format!("--input {name}={raw}: not JSON ({e})"))?
-        };
+        let value = coerce("--input", name, Some(&variable.schema), raw)?;
         if out.insert(name.to_string(), value).is_some() {
             return Err(format!("--input {name} is given twice"));
         }
     }
     Ok(out)
+}
+
+/// `--set NAME=VALUE` (with `--return`): typed like `--input` against the
+/// variable; the runtime refuses unknown names, inputs and secrets.
+fn parse_sets(program: &Program, given: &[String]) -> Result<Map<String, Value>, String> {
+    let mut out = Map::new();
+    for item in given {
+        let (name, raw) = item
+            .split_once('=')
+            .ok_or_else(|| format!("--set {item}: expected NAME=VALUE"))?;
+        let schema = program.variable(name).map(|v| &v.schema);
+        let value = coerce("--set", name, schema, raw)?;
+        if out.insert(name.to_string(), value).is_some() {
+            return Err(format!("--set {name} is given twice"));
+        }
+    }
+    Ok(out)
+}
+
+/// A command-line value: as text for a string-typed variable (or an unknown
+/// one, refused later by name), JSON otherwise.
+fn coerce(flag: &str, name: &str, schema: Option<&Value>, raw: &str) -> Result<Value, String> {
+    match schema {
+        Some(schema) if !(takes_strings(schema) && !(raw == "null" && accepts_null(schema))) => {
+            serde_json::from_str(raw).map_err(|e| format!("{flag} {name}={raw}: not JSON ({e})"))
+        }
+        _ => Ok(Value::String(raw.to_string())),
+    }
 }
 
 fn takes_strings(schema: &Value) -> bool {
@@ -285,40 +374,6 @@ fn parse_models(program: &Program, given: &[String]) -> Result<BTreeMap<String, 
         }
     }
     Ok(out)
-}
-
-/// User messages from stdin, one per line; a prompt on stderr when it is a terminal.
-struct StdinInbox {
-    interactive: bool,
-}
-
-impl StdinInbox {
-    fn new() -> StdinInbox {
-        StdinInbox {
-            interactive: std::io::stdin().is_terminal(),
-        }
-    }
-}
-
-impl Inbox for StdinInbox {
-    fn next_message(&mut self) -> Option<String> {
-        let stdin = std::io::stdin();
-        loop {
-            if self.interactive {
-                eprint!("> ");
-            }
-            let mut line = String::new();
-            match stdin.lock().read_line(&mut line) {
-                Ok(0) | Err(_) => return None,
-                Ok(_) => {
-                    let text = line.trim_end_matches(['\n', '\r']);
-                    if !text.trim().is_empty() {
-                        return Some(text.to_string());
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Says a store error in words.

@@ -2,6 +2,7 @@
 //! the user's view on stdout, and the `--trace` on stderr.
 
 use crate::shown::Shown;
+use crate::terminal::{Palette, Role, escape};
 use flow_runtime::Run;
 use flow_runtime::store::Store;
 use serde_json::Value;
@@ -54,10 +55,12 @@ impl Output {
     /// `flow run` or `flow resume` printed (after the `seq` of `shown`), as the
     /// catch-up of `--events` does for its file. With `--events -` stdout is the
     /// events stream (a resume writes only new events there) and nothing is replayed.
-    pub fn replay_stdout(&self, store: &dyn Store, run_id: &str, shown: &Shown) -> Result<(), String> {
+    /// Returns how many messages it printed.
+    pub fn replay_stdout(&self, store: &dyn Store, run_id: &str, shown: &Shown) -> Result<usize, String> {
         if matches!(self.sink, Sink::Stdout) {
-            return Ok(());
+            return Ok(0);
         }
+        let mut printed = 0;
         for line in store.events_after(run_id, shown.get()).map_err(|e| e.to_string())? {
             let Ok(event) = serde_json::from_str::<Value>(&line) else {
                 continue;
@@ -66,13 +69,14 @@ impl Output {
                 && event["role"] == "agent"
                 && let (Some(text), Some(seq)) = (event["text"].as_str(), event["seq"].as_u64())
             {
-                outln!("{text}");
+                outln!("{}", Palette::stdout().paint(Role::Agent, &escape(text)));
+                printed += 1;
                 shown
                     .set(seq)
                     .map_err(|e| format!("cannot mark what stdout has shown: {e}"))?;
             }
         }
-        Ok(())
+        Ok(printed)
     }
 
     /// Makes the `--events` file end with a line break (a new run's first event
@@ -126,9 +130,14 @@ impl Output {
             .map_err(|e| format!("cannot write the events file: {e}"))
     }
 
-    /// Sends the run's committed events to the outputs.
+    /// Sends the run's committed events to the outputs: agent lines on stdout
+    /// and `--trace` lines on stderr with their control characters escaped, in
+    /// colour on a terminal; when both are one terminal, the trace leaves out
+    /// the agent lines stdout already shows.
     pub fn attach(self, run: &mut Run) {
         let Output { mut sink, trace, shown } = self;
+        let (out_colour, err_colour) = (Palette::stdout(), Palette::stderr());
+        let once = crate::terminal::same_terminal();
         run.on_event(move |event| {
             let json = event.to_json();
             match &mut sink {
@@ -138,19 +147,29 @@ impl Output {
                 Sink::Stdout => outln!("{json}"),
                 Sink::None => {}
             }
+            let mut printed = false;
             if let flow_runtime::EventBody::Message { role, text, .. } = &event.body
                 && role == "agent"
             {
                 if !matches!(sink, Sink::Stdout) {
-                    outln!("{text}");
+                    outln!("{}", out_colour.paint(Role::Agent, &escape(text)));
+                    printed = true;
                 }
                 // Printed (as itself, or inside its event): a resume need not print it.
                 if let Some(shown) = &shown {
                     let _ = shown.set(event.seq);
                 }
             }
-            if trace && let Some(line) = trace_line(&json) {
-                eprintln!("{line}");
+            if trace
+                && !(printed && once)
+                && let Some(line) = trace_line(&json)
+            {
+                let role = if event.kind() == "paused" {
+                    Role::Pause
+                } else {
+                    Role::Trace
+                };
+                eprintln!("{}", err_colour.paint(role, &line));
             }
         });
     }
@@ -218,11 +237,14 @@ pub fn trace_line(e: &Value) -> Option<String> {
         ),
         "edge_taken" => format!("edge {}: {} -> {} ({})", s("edge"), s("from"), s("to"), s("kind")),
         "bound_spent" => format!("bound spent at {}: edge {}", s("node"), s("edge")),
-        "paused" => format!("paused at {}: {}", s("node"), s("state")),
+        "paused" => match crate::pause_info::one_line(e, false) {
+            details if details.is_empty() => format!("paused at {}: {}", s("node"), s("state")),
+            details => format!("paused at {}: {} ({details})", s("node"), s("state")),
+        },
         "resumed" => format!("resumed at {} with {}", s("node"), s("with")),
         "run_completed" => format!("run completed: {}", s("outcome")),
         "run_failed" => format!("run failed at {}: {}", s("node"), s("error")),
         _ => return None,
     };
-    Some(format!("[{seq:>4}] {body}"))
+    Some(format!("[{seq:>4}] {}", escape(&body)))
 }

@@ -1,5 +1,6 @@
 //! `flow runs` (list) and `flow runs show RUN_ID` (one run in full).
 
+use crate::pause_info;
 use crate::run_cmd::{store_error, store_path};
 use crate::run_output::trace_line;
 use flow_runtime::store::{SqliteStore, Store};
@@ -56,8 +57,23 @@ pub fn list(store_path: Option<&Path>) -> u8 {
             r.node,
             r.updated
         );
+        if matches!(r.status.as_str(), "waiting_for_approval" | "waiting_for_human")
+            && let Some(pause) = pause_info::last_pause(store.as_ref(), &r.run_id)
+        {
+            outln!("{:<36}  {}", "", shorten(&pause_info::one_line(&pause, true), 160));
+        }
     }
     0
+}
+
+/// At most `max` characters, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
 }
 
 /// Shows one run: state, node, variables, conversation and history.
@@ -84,6 +100,13 @@ pub fn show(run_id: &str, store: Option<&Path>) -> u8 {
     }
     if let Some(error) = &state.error {
         outln!("error     {error}");
+    }
+    if state.status.is_waiting()
+        && let Some(pause) = pause_info::last_pause(store.as_ref(), run_id)
+    {
+        for (label, value) in pause_info::details(&pause, true) {
+            outln!("{label:<9} {}", value.replace('\n', "\n          "));
+        }
     }
     outln!("steps     {}", state.steps);
     outln!("created   {}", state.created);

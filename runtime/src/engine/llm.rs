@@ -3,7 +3,7 @@
 
 use super::exits::forced_arguments;
 use super::start::Connected;
-use super::{Failure, Run};
+use super::{Activity, Failure, Run};
 use crate::event::{EventBody, Rejected};
 use crate::model::breaker::Admission;
 use crate::model::prompt::{extract_function, system_text, tool_functions};
@@ -66,6 +66,12 @@ impl Run {
         let mut answer = None;
         for Connected { model, breaker } in &models {
             let started = Instant::now();
+            self.report(Some(&Activity::Model {
+                group: group.clone(),
+                model: format!("{}:{}", model.provider(), model.name()),
+                node: id.to_string(),
+                purpose: purpose.as_str().to_string(),
+            }));
             let admission = breaker.admit(started);
             let skipped = matches!(admission, Admission::Skip(_));
             let outcome = match admission {
@@ -85,6 +91,7 @@ impl Run {
                     outcome
                 }
             };
+            self.report(None);
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let ok = outcome.is_ok();
             attempts.push((

@@ -6,12 +6,15 @@
 //! sees the events. So there is no second copy of the state to drift, and a
 //! crash between two commits loses nothing that was reported.
 
+mod activity;
 mod companion;
 mod exits;
 mod llm;
 mod nodes;
+mod returns;
 mod start;
 
+pub use activity::{Activity, ActivityHook};
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
 
 use crate::event::{Event, EventBody, now_rfc3339};
@@ -28,7 +31,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 
 /// An answer to a run paused at a handoff or an approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     /// Approve a pending approval.
     Approve,
@@ -36,6 +39,10 @@ pub enum Answer {
     Reject,
     /// A human hands a handoff back.
     Return,
+    /// A human hands a handoff back and sets these variables first (each
+    /// checked against its variable's type; an unknown name, an input or a
+    /// secret is refused and nothing changes).
+    ReturnWith(serde_json::Map<String, Value>),
 }
 
 /// Where user messages come from while a run waits for the user.
@@ -93,6 +100,7 @@ pub struct Run {
     buffer: Vec<Event>,
     companions: JoinSet<companion::CompanionDone>,
     listeners: Vec<Listener>,
+    activity: Option<ActivityHook>,
     create: Option<RunRecord>,
     /// Set when the step's failure is an outage (a model group or an HTTP tool down).
     outage: bool,

@@ -243,7 +243,12 @@ impl Run {
         });
         let index = self.count_tool_call(tool);
         let started = Instant::now();
+        self.report(Some(&super::Activity::Tool {
+            tool: tool.to_string(),
+            node: node.to_string(),
+        }));
         let outcome = self.toolbox.call_classified(&self.program, tool, input, index).await;
+        self.report(None);
         let outcome = outcome.map(|v| self.redact_value(v)).map_err(|e| CallError {
             message: self.redact(&e.message),
             retryable: e.retryable,
@@ -404,8 +409,13 @@ impl Run {
         let node = program
             .node(&id)
             .ok_or_else(|| RunError::Input(format!("no node `{id}`")))?;
+        let mut returned = serde_json::Map::new();
         let (with, edge) = match (node, answer) {
-            (Node::Handoff(h), Some(Answer::Return)) => {
+            (Node::Handoff(h), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
+                if let Answer::ReturnWith(values) = answer {
+                    self.check_returned(&values)?;
+                    returned = values;
+                }
                 let edge = h
                     .exits
                     .iter()
@@ -446,6 +456,7 @@ impl Run {
             with: with.into(),
         });
         self.state.status = RunStatus::Running;
+        self.set_returned(&id, returned);
         let spent = edge.as_deref().and_then(|e| self.spent_event_exit(&id, e));
         match (edge, spent) {
             (Some(_), Some(why)) => self.fail(&id, format!("`{id}` cannot go on after `{with}`: {why}"), None),

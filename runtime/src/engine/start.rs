@@ -262,6 +262,7 @@ impl Runtime {
             buffer: Vec::new(),
             companions: JoinSet::new(),
             listeners: Vec::new(),
+            activity: None,
             create: None,
             outage: false,
             _lock: lock,
