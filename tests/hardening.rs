@@ -597,36 +597,54 @@ async fn partial_stubs_do_not_go_live() {
     assert_eq!(sent[0].url.path(), "/unstubbed");
 }
 
-/// The README's demo still runs, offline, with its stubs.
+/// The README's demo still runs offline with its stubs, through the approval
+/// and its resume, with no tool left unstubbed.
 #[test]
 fn readme_demo_runs_with_its_stubs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = temp_dir("hardening-readme");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flow"))
-        .args(["run", "examples/order_support.flow", "--store"])
-        .arg(dir.join("runs.sqlite"))
-        .args(["--model", "*=scripted:examples/order_support.script"])
-        .args(["--stubs", "examples/order_support.script"])
-        .current_dir(root)
-        .env_remove("FLOW_STORE")
-        .env("COMMERCE_API_KEY", "demo-commerce-key")
-        .env("CARRIER_TOKEN", "demo-carrier-token")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Hi\nBL-12345678, ana@example.com\nI want a refund\nThe lamp arrived cracked\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "the approval pauses the run: {stderr}");
+    let store = dir.join("runs.sqlite");
+    let demo = |args: &[&str], stdin: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flow"))
+            .args(args)
+            .arg("--store")
+            .arg(&store)
+            .current_dir(root)
+            .env_remove("FLOW_STORE")
+            .env("COMMERCE_API_KEY", "demo-commerce-key")
+            .env("CARRIER_TOKEN", "demo-carrier-token")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, stderr) = demo(
+        &[
+            "run",
+            "examples/order_support.flow",
+            "--model",
+            "*=scripted:examples/order_support.script",
+            "--stubs",
+            "examples/order_support.script",
+        ],
+        b"Hi\nBL-12345678, ana@example.com\nI want a refund\nThe lamp arrived cracked\n",
+    );
+    assert_eq!(code, Some(3), "the approval pauses the run: {stderr}");
     assert!(!stderr.contains("not stubbed"), "{stderr}");
-    let _ = flow(&["runs"], &dir);
+    let run_id = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("run ")?.split_whitespace().next())
+        .expect("the run id")
+        .to_string();
+    let (code, stderr) = demo(&["resume", &run_id, "--approve"], b"That's all, thanks\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    let shown = flow(&["runs", "show", &run_id, "--store", store.to_str().unwrap()], &dir);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(!shown.contains("not stubbed"), "{shown}");
 }
 
 // ------------------------------------------------------------ extracted values
