@@ -116,6 +116,9 @@ enum Command {
         /// A script file whose `[tool NAME]` sections stand in for those tools (docs/runtime.md).
         #[arg(long, value_name = "PATH")]
         stubs: Option<PathBuf>,
+        /// With --stubs, let the tools the script does not stub call their real services.
+        #[arg(long, requires = "stubs")]
+        live_tools: bool,
         #[command(flatten)]
         common: RunArgs,
     },
@@ -228,8 +231,9 @@ fn main() -> ExitCode {
             file,
             inputs,
             stubs,
+            live_tools,
             common,
-        } => run_cmd::run(&file, &inputs, stubs.as_deref(), &common.common()),
+        } => run_cmd::run(&file, &inputs, stubs.as_deref(), live_tools, &common.common()),
         Command::Resume {
             run_id,
             approve,

@@ -50,21 +50,25 @@ pub struct Common {
     pub models: Vec<String>,
 }
 
-/// `flow run FILE ...`.
-pub fn run(file: &Path, inputs: &[String], stubs: Option<&Path>, common: &Common) -> u8 {
-    match start(file, inputs, stubs, common) {
+/// `flow run FILE ...`; `live_tools` lets tools the stubs do not stub run for real.
+pub fn run(file: &Path, inputs: &[String], stubs: Option<&Path>, live_tools: bool, common: &Common) -> u8 {
+    match start(file, inputs, stubs, live_tools, common) {
         Ok(code) | Err(code) => code,
     }
 }
 
-fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, common: &Common) -> Result<u8, u8> {
+fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, live_tools: bool, common: &Common) -> Result<u8, u8> {
     let graph = files::load_graph(file, EXIT_USAGE)?;
     let program = Program::new(graph).map_err(|e| usage(format!("{}: {e}", file.display())))?;
     let program = Arc::new(program);
     let inputs = parse_inputs(&program, inputs).map_err(usage)?;
     let models = parse_models(&program, &common.models).map_err(usage)?;
     let stubs = stubs.map(absolute).transpose().map_err(usage)?;
-    let options = RunOptions { models, stubs };
+    let options = RunOptions {
+        models,
+        stubs,
+        live_tools,
+    };
     let secrets = flow_runtime::secrets_from_env(&program).map_err(|e| usage(e.0))?;
     let store = open_store(common.store.as_deref())?;
     let runtime = Runtime::new(Arc::clone(&store));
@@ -222,6 +226,9 @@ fn finish(run: &Run, status: Result<RunStatus, RunError>, store: &dyn Store, con
                 crate::terminal::escape(state.error.as_deref().unwrap_or("unknown error"))
             );
             eprintln!("{}", palette.paint(Role::Error, &line));
+            if state.error.as_deref().is_some_and(|e| e.contains(flow_runtime::tools::NOT_STUBBED)) {
+                eprintln!("hint: add a [tool NAME] section to the stubs script, or pass --live-tools");
+            }
             1
         }
         Ok(status) => {

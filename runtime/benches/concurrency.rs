@@ -141,6 +141,7 @@ fn main() {
             let options = RunOptions {
                 models: Default::default(),
                 stubs: Some(stubs.display().to_string()),
+                live_tools: false,
             };
             let mut run = runtime
                 .start(Arc::clone(&program), Default::default(), options, secrets.clone())

@@ -4,6 +4,7 @@
 //! time-outs, connection errors, 429 (honouring `Retry-After` up to 60 s) and
 //! 5xx. Back-off can be tuned by environment (docs/runtime.md), so tests run fast.
 
+use crate::secrets::Redactor;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::OnceLock;
@@ -134,32 +135,16 @@ where
     }
 }
 
-/// Values that must never be shown (API keys, secrets), each with the text shown
-/// in its place. A server may echo them back in an error reply (OpenAI's 401
-/// does), and the excerpt of that reply goes into events.
-pub type Redactions = [(String, String)];
-
-/// `text` with every redacted value replaced.
-pub fn redact(text: &str, redactions: &Redactions) -> String {
-    let mut out = text.to_string();
-    for (value, shown) in redactions {
-        if !value.is_empty() {
-            out = out.replace(value.as_str(), shown);
-        }
-    }
-    out
-}
-
 /// Sends a request and reads its JSON reply within `timeout`: the status must
 /// be 2xx, the body at most [`MAX_REPLY_BYTES`] of JSON. The excerpts of the
-/// body in errors are made after `redactions`, so no part of a secret shows
+/// body in errors are made after redaction, so no part of a secret shows
 /// even when the excerpt would cut it.
 pub async fn send_json(
     request: reqwest::RequestBuilder,
     timeout: Duration,
-    redactions: &Redactions,
+    redactions: &Redactor,
 ) -> Result<Value, Failure> {
-    let shown = |body: &[u8]| excerpt(redact(&String::from_utf8_lossy(body), redactions).as_bytes());
+    let shown = |body: &[u8]| excerpt(redactions.redact(&String::from_utf8_lossy(body)).as_bytes());
     let exchange = async {
         let response = send(request, redactions).await?;
         let status = response.status();
@@ -216,9 +201,11 @@ fn send_failure(e: &reqwest::Error) -> Failure {
 
 /// Sends a request. Redirects within the origin are followed by the client; a
 /// redirect to another origin (another scheme, host or port) is followed here,
-/// without `Authorization`, cookies and any header holding a redacted value: a
-/// secret goes only where the workflow sends it. At most [`MAX_REDIRECTS`] such hops.
-async fn send(request: reqwest::RequestBuilder, redactions: &Redactions) -> Result<reqwest::Response, Failure> {
+/// without `Authorization`, cookies and any header holding a redacted value,
+/// and refused when the url or a body that would be sent again (307, 308) holds
+/// one: a secret goes only where the workflow sends it. At most
+/// [`MAX_REDIRECTS`] such hops.
+async fn send(request: reqwest::RequestBuilder, redactions: &Redactor) -> Result<reqwest::Response, Failure> {
     let (client, request) = request.build_split();
     let mut request = request.map_err(|e| send_failure(&e))?;
     for _ in 0..=MAX_REDIRECTS {
@@ -240,6 +227,18 @@ async fn send(request: reqwest::RequestBuilder, redactions: &Redactions) -> Resu
             return Ok(response);
         };
         if next.origin() != response.url().origin() {
+            let resent_body = matches!(status, 307 | 308)
+                && request
+                    .body()
+                    .and_then(reqwest::Body::as_bytes)
+                    .is_some_and(|b| redactions.contains_bytes(b));
+            if resent_body || redactions.contains(request.url().as_str()) || redactions.contains(next.as_str()) {
+                return Err(Failure::Fatal(format!(
+                    "refused a redirect to another origin ({}): the request holds a secret in its {}",
+                    next.origin().ascii_serialization(),
+                    if resent_body { "body" } else { "url" }
+                )));
+            }
             let headers = request.headers_mut();
             for name in [
                 reqwest::header::AUTHORIZATION,
@@ -250,10 +249,7 @@ async fn send(request: reqwest::RequestBuilder, redactions: &Redactions) -> Resu
             }
             let secret: Vec<reqwest::header::HeaderName> = headers
                 .iter()
-                .filter(|(_, v)| {
-                    let v = String::from_utf8_lossy(v.as_bytes());
-                    redactions.iter().any(|(s, _)| !s.is_empty() && v.contains(s.as_str()))
-                })
+                .filter(|(_, v)| redactions.contains_bytes(v.as_bytes()))
                 .map(|(k, _)| k.clone())
                 .collect();
             for name in secret {

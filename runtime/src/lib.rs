@@ -31,6 +31,7 @@ pub mod event;
 pub mod http;
 pub mod model;
 pub mod program;
+pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod tools;

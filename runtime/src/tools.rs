@@ -1,10 +1,14 @@
 //! Carrying out tools: stubs (`--stubs`), the runtime's builtins, handlers the
 //! host registers, and HTTP requests ([`crate::tools_http`]). Every result is checked against the
-//! tool's output schema; a mismatch is a tool error.
+//! tool's output schema; a mismatch is a tool error. With stubs, a tool they
+//! do not stub is an error ([`NOT_STUBBED`]) unless live tools are allowed:
+//! a demo never calls a real service with real secrets by accident (builtins,
+//! which reach nothing outside, always run).
 
 use crate::model::CallError;
 use crate::model::scripted::{Script, StubResult};
 use crate::program::Program;
+use crate::secrets::Redactor;
 use flow_graph::Implementation;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -40,7 +44,14 @@ pub struct Toolbox {
     pub stubs: Option<Arc<Script>>,
     /// The run's secrets (an object): for HTTP tools' templates, and what the run redacts.
     pub secrets: Arc<Value>,
+    /// Hides the run's secrets (built from `secrets`).
+    pub redactor: Arc<Redactor>,
+    /// With stubs, whether the tools they do not stub may still be carried out.
+    pub live_tools: bool,
 }
+
+/// Part of the error of a tool called while stubs are in use that they do not stub.
+pub const NOT_STUBBED: &str = "is not stubbed";
 
 impl Toolbox {
     /// Whether a tool can be carried out in this run (host tools need a handler or a stub).
@@ -78,13 +89,24 @@ impl Toolbox {
                 None => return Err(format!("the stubs have no result for `{id}`").into()),
             }
         } else {
+            if self.stubs.is_some()
+                && !self.live_tools
+                && !matches!(tool.implementation, Implementation::Builtin { .. })
+            {
+                return Err(format!(
+                    "tool `{id}` {NOT_STUBBED}: the stubs have no results for it, and live tools are not allowed alongside stubs"
+                )
+                .into());
+            }
             match &tool.implementation {
                 Implementation::Builtin { name } => builtin(name, &ordered_args(&tool.input_schema, &input))?,
                 Implementation::Host {} => match self.host.get(id) {
                     Some(handler) => handler.call(input).await?,
                     None => return Err(format!("no handler is registered for host tool `{id}`").into()),
                 },
-                Implementation::Http { .. } => crate::tools_http::call(program, tool, &input, &self.secrets).await?,
+                Implementation::Http { .. } => {
+                    crate::tools_http::call(program, tool, &input, &self.secrets, &self.redactor).await?
+                }
             }
         };
         program

@@ -4,14 +4,16 @@
 //! the query string, otherwise the body defaults to all arguments as a JSON
 //! object. A non-2xx status is a tool error carrying the status and a short
 //! excerpt of the body; time-outs, connection errors, 429 and 5xx are retried
-//! (`retry N`) with back-off.
+//! (`retry N`) with back-off. A value that makes a path segment empty, `.` or
+//! `..` (even percent-encoded) is a tool error before any request is sent.
 
 use crate::eval::{Scope, eval, show};
 use crate::http::{Backoff, client, send_json, with_retries};
 use crate::model::CallError;
 use crate::program::Program;
+use crate::secrets::Redactor;
 use flow_graph::{Expr, Implementation, TextPart, Tool};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -19,8 +21,15 @@ use std::time::Duration;
 /// Characters left as they are in a url value: RFC 3986 "unreserved".
 const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// Calls an HTTP tool with its arguments.
-pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value) -> Result<Value, CallError> {
+/// Calls an HTTP tool with its arguments; `redactor` hides the run's secrets
+/// in error excerpts and guards them on redirects.
+pub async fn call(
+    program: &Program,
+    tool: &Tool,
+    input: &Value,
+    secrets: &Value,
+    redactor: &Redactor,
+) -> Result<Value, CallError> {
     let Implementation::Http {
         method,
         url,
@@ -41,16 +50,20 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
     };
     let mut target = String::new();
     let mut used = HashSet::new();
+    let mut filled = Vec::new();
     for part in url {
         match part {
             TextPart::Text { text } => target.push_str(text),
             TextPart::Expr { expr } => {
                 collect_params(expr, &mut used);
                 let value = eval(program, expr, scope)?;
+                let start = target.len();
                 target.extend(utf8_percent_encode(&show(&value), VALUE));
+                filled.push((start, target.len()));
             }
         }
     }
+    check_segments(&target, &filled)?;
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| format!("bad method `{method}`"))?;
     let mut header_values = Vec::with_capacity(headers.len());
     for (name, text) in headers {
@@ -76,14 +89,6 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
     };
     let client = client()?;
     let timeout = Duration::from_millis(*timeout_ms);
-    // Secrets echoed in an error reply are replaced before the body is cut to an
-    // excerpt (the engine's own redaction could miss a secret cut in half).
-    let redactions: Vec<(String, String)> = secrets
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(name, v)| v.as_str().map(|v| (v.to_string(), format!("[secret {name}]"))))
-        .collect();
     with_retries(*retries, Backoff::from_env(), |_| {
         let mut request = client.request(method.clone(), &target);
         if !query.is_empty() {
@@ -95,10 +100,48 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
         if let Some(p) = &payload {
             request = request.json(p);
         }
-        send_json(request, timeout, &redactions)
+        // Secrets echoed in an error reply are replaced before the body is cut to an
+        // excerpt (the engine's own redaction could miss a secret cut in half).
+        send_json(request, timeout, redactor)
     })
     .await
     .map_err(CallError::from)
+}
+
+/// Refuses a url whose path has a segment touched by a filled-in value (byte
+/// ranges of `url`) that is empty, `.` or `..`, percent-decoded as often as it
+/// decodes: such a segment would move the request to another path.
+fn check_segments(url: &str, filled: &[(usize, usize)]) -> Result<(), String> {
+    let path_start = match url.find("://") {
+        Some(i) => url[i + 3..].find('/').map_or(url.len(), |j| i + 3 + j),
+        None => 0,
+    };
+    let path_end = url.find(['?', '#']).unwrap_or(url.len());
+    for &(start, end) in filled {
+        if start < path_start || start > path_end {
+            continue;
+        }
+        let from = url[..start].rfind('/').map_or(path_start, |i| i + 1);
+        let to = url[end..path_end].find('/').map_or(path_end, |i| end + i);
+        let mut segment = url[from..to].to_string();
+        for _ in 0..4 {
+            let decoded = percent_decode_str(&segment).decode_utf8_lossy().into_owned();
+            if decoded == segment {
+                break;
+            }
+            segment = decoded;
+        }
+        match segment.as_str() {
+            "" => return Err("a value put into the url's path makes an empty segment (`//` or a trailing `/`)".into()),
+            "." | ".." => {
+                return Err(format!(
+                    "a value put into the url's path makes the segment `{segment}`, which would change the path"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The parameters an expression reads.
@@ -111,4 +154,32 @@ fn collect_params(expr: &Expr, used: &mut HashSet<String>) {
             used.insert(name.to_string());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_segments;
+
+    /// The url with `value` put in place of `{}`, checked as a filled-in value.
+    fn check(template: &str, value: &str) -> Result<(), String> {
+        let at = template.find("{}").unwrap();
+        let url = format!("{}{value}{}", &template[..at], &template[at + 2..]);
+        check_segments(&url, &[(at, at + value.len())])
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused() {
+        for bad in ["", ".", "..", "%2e", "%2E%2e", "%2e.", "%252e%252E"] {
+            let err = check("http://h:1/v1/orders/{}", bad).unwrap_err();
+            assert!(err.contains("segment"), "{bad}: {err}");
+            assert!(check("http://h:1/v1/orders/{}/items", bad).is_err(), "{bad} mid-path");
+        }
+        for good in ["42", "...", "a.b", ".x", "%2e%2e%2e"] {
+            assert_eq!(check("http://h:1/v1/orders/{}", good), Ok(()), "{good}");
+        }
+        // Part of a segment, in the host, in the query: left alone.
+        assert_eq!(check("http://h:1/v1/orders/x{}", ""), Ok(()));
+        assert_eq!(check("http://{}/v1", "h"), Ok(()));
+        assert_eq!(check("http://h:1/v1?id={}", ".."), Ok(()));
+    }
 }

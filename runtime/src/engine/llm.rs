@@ -16,6 +16,9 @@ use std::time::Instant;
 /// The most rounds of tool calls one reply may take.
 const MAX_TOOL_ROUNDS: usize = 8;
 
+/// The most tool calls carried out of one model answer, unless `FLOW_MAX_TOOL_CALLS` says otherwise.
+const MAX_TOOL_CALLS: u64 = 16;
+
 impl Run {
     /// The model group that answers at a node.
     fn group_of(&self, id: &str) -> Result<String, Failure> {
@@ -180,10 +183,16 @@ impl Run {
                     tool_call_id: None,
                     node: id.to_string(),
                 });
-                for call in answer.tool_calls {
-                    let outcome = match program.check_input(&call.name, &call.arguments) {
-                        Ok(()) => self.call_tool(id, &call.name, call.arguments.clone(), false).await,
-                        Err(why) => Err(format!("the arguments do not fit the tool: {why}")),
+                let cap =
+                    usize::try_from(crate::http::env_u64("FLOW_MAX_TOOL_CALLS", MAX_TOOL_CALLS)).unwrap_or(usize::MAX);
+                for (n, call) in answer.tool_calls.into_iter().enumerate() {
+                    let outcome = if n >= cap {
+                        self.refuse_tool_call(id, &call.name, &call.arguments, cap)
+                    } else {
+                        match program.check_input(&call.name, &call.arguments) {
+                            Ok(()) => self.call_tool(id, &call.name, call.arguments.clone(), false).await,
+                            Err(why) => Err(format!("the arguments do not fit the tool: {why}")),
+                        }
                     };
                     let text = match outcome {
                         Ok(v) => v.to_string(),
@@ -214,6 +223,18 @@ impl Run {
         Err(format!(
             "the model called tools for {MAX_TOOL_ROUNDS} rounds without replying"
         ))
+    }
+
+    /// A tool call over the cap of one answer: shown in the events, not carried out.
+    fn refuse_tool_call(&mut self, id: &str, tool: &str, input: &Value, cap: usize) -> Result<Value, String> {
+        self.emit(EventBody::ToolCall {
+            node: id.to_string(),
+            tool: tool.to_string(),
+            input: input.clone(),
+        });
+        let outcome = Err(format!("too many tool calls (cap {cap})"));
+        self.tool_result(id, tool, &outcome, 0, false);
+        outcome
     }
 
     /// Fills the agent's `extract` variables from the conversation.
@@ -256,7 +277,10 @@ impl Run {
                     });
                     continue;
                 }
-                match program.check_variable(&name, &value) {
+                match program
+                    .check_variable(&name, &value)
+                    .and_then(|()| super::limits::check_extracted(&program, &name, &value))
+                {
                     Ok(()) => self.set_var(id, name, value),
                     Err(reason) => rejected.push(Rejected {
                         variable: name,

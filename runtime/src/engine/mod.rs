@@ -9,6 +9,7 @@
 mod activity;
 mod companion;
 mod exits;
+mod limits;
 mod llm;
 mod nodes;
 mod returns;
@@ -363,48 +364,17 @@ impl Run {
         Ok(())
     }
 
-    /// Replaces every secret's value in a text (errors may quote a url or a reply).
+    /// Replaces every secret's value in a text (errors may quote a url or a
+    /// reply), in any of its forms ([`crate::secrets`]).
     fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        if let Value::Object(secrets) = self.toolbox.secrets.as_ref() {
-            for (name, value) in secrets {
-                if let Value::String(v) = value
-                    && !v.is_empty()
-                {
-                    out = out.replace(v.as_str(), &format!("[secret {name}]"));
-                }
-            }
-        }
-        out
+        self.toolbox.redactor.redact(text)
     }
 
-    /// A tool's result with every secret's value replaced, in case a service
-    /// echoes one back: it would otherwise reach events, variables and the store.
+    /// A tool's result with every secret's value replaced in its strings, in
+    /// case a service echoes one back: it would otherwise reach the model,
+    /// events, variables and the store.
     fn redact_value(&self, value: Value) -> Value {
-        let Value::Object(secrets) = self.toolbox.secrets.as_ref() else {
-            return value;
-        };
-        if secrets.is_empty() {
-            return value;
-        }
-        let text = value.to_string();
-        let leaks = secrets
-            .values()
-            .any(|s| s.as_str().is_some_and(|s| !s.is_empty() && text.contains(s)));
-        if !leaks {
-            return value;
-        }
-        fn walk(run: &Run, v: Value) -> Value {
-            match v {
-                Value::String(s) => Value::String(run.redact(&s)),
-                Value::Array(items) => Value::Array(items.into_iter().map(|i| walk(run, i)).collect()),
-                Value::Object(map) => {
-                    Value::Object(map.into_iter().map(|(k, v)| (run.redact(&k), walk(run, v))).collect())
-                }
-                other => other,
-            }
-        }
-        walk(self, value)
+        self.toolbox.redactor.redact_value(value)
     }
 
     fn node(&self, id: &str) -> Result<&Node, Failure> {

@@ -8,6 +8,7 @@ use crate::model::breaker::{Breaker, BreakerSettings};
 use crate::model::scripted::Script;
 use crate::model::{Model, connect};
 use crate::program::Program;
+use crate::secrets::{ALLOW_SHORT_SECRETS, MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
 use crate::state::{Position, RunState, RunStatus};
 use crate::store::{RunRecord, Store, StoreError};
 use crate::tools::{HostTool, Toolbox};
@@ -47,27 +48,59 @@ pub struct RunOptions {
     /// A script file whose `[tool NAME]` sections stand in for those tools.
     #[serde(default)]
     pub stubs: Option<String>,
+    /// With `stubs`, let the tools they do not stub call their real services
+    /// (otherwise such a call is a tool error).
+    #[serde(default)]
+    pub live_tools: bool,
 }
 
 /// What a resuming host gives for a loaded run: model groups to replace and the secrets.
 pub type Prepared = (BTreeMap<String, String>, HashMap<String, String>);
 
-/// Reads every secret of a graph from the environment; the error names the first missing one.
+/// Reads every secret of a graph from the environment; the error names every missing one.
 pub fn secrets_from_env(program: &Program) -> Result<HashMap<String, String>, StartError> {
     let mut out = HashMap::new();
+    let mut missing = Vec::new();
     for name in &program.graph.secrets {
         match std::env::var(name) {
             Ok(v) => {
                 out.insert(name.clone(), v);
             }
-            Err(_) => {
-                return Err(StartError(format!(
-                    "secret `{name}` is not set: export the environment variable {name}"
-                )));
-            }
+            Err(_) => missing.push(name.as_str()),
         }
     }
-    Ok(out)
+    match missing.as_slice() {
+        [] => Ok(out),
+        [name] => Err(StartError(format!(
+            "secret `{name}` is not set: export the environment variable {name}"
+        ))),
+        names => Err(StartError(format!(
+            "secrets `{}` are not set: export the environment variables {}",
+            names.join("`, `"),
+            names.join(", ")
+        ))),
+    }
+}
+
+/// Refuses secrets shorter than [`MIN_SECRET_CHARS`] unless the operator allows
+/// them: a short value is easily guessed, and found inside other words.
+fn check_secret_lengths(secrets: &HashMap<String, String>) -> Result<(), StartError> {
+    if short_secrets_allowed() {
+        return Ok(());
+    }
+    let mut short: Vec<&str> = secrets
+        .iter()
+        .filter(|(_, v)| v.chars().count() < MIN_SECRET_CHARS)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if short.is_empty() {
+        return Ok(());
+    }
+    short.sort_unstable();
+    Err(StartError(format!(
+        "secret `{}` is shorter than {MIN_SECRET_CHARS} characters: use a longer value, or allow short secrets with {ALLOW_SHORT_SECRETS}=1",
+        short.join("`, `")
+    )))
 }
 
 /// Starts, loads and runs workflows; holds the store and the host's tool handlers.
@@ -221,6 +254,7 @@ impl Runtime {
         secrets: HashMap<String, String>,
         lock: crate::store::RunLock,
     ) -> Result<Run, StartError> {
+        check_secret_lengths(&secrets)?;
         let models = connect_models(&program, options, &self.models, self.breaker)?;
         let stubs = match &options.stubs {
             Some(path) => Some(Arc::new(
@@ -232,7 +266,9 @@ impl Runtime {
         let toolbox = Toolbox {
             host: self.host.clone(),
             stubs,
+            redactor: Arc::new(Redactor::of_secrets(&secrets)),
             secrets: Arc::new(secrets),
+            live_tools: options.live_tools,
         };
         if let Some(script) = &toolbox.stubs
             && let Some(unknown) = script.stubbed_tools().find(|t| program.tool(t).is_none())

@@ -5,7 +5,8 @@
 
 use super::openai::Settings;
 use super::{AnswerFuture, CallError, Model, ModelAnswer, ModelRequest};
-use crate::http::{client, env_u64, redact, send_json, with_retries};
+use crate::http::{client, env_u64, send_json, with_retries};
+use crate::secrets::{Redactor, shown_url};
 use crate::state::{ChatMessage, ToolCallRequest};
 use serde_json::{Value, json};
 
@@ -64,7 +65,7 @@ impl Anthropic {
         let url = format!("{}/v1/messages", self.base);
         let client = client()?;
         // A server may echo the key in an error reply; it never reaches an event.
-        let redactions = [(self.key.clone(), "[ANTHROPIC_API_KEY]".to_string())];
+        let redactions = Redactor::new([(self.key.clone(), "[ANTHROPIC_API_KEY]".to_string())]);
         let reply = with_retries(self.settings.retries, self.settings.backoff, |_| {
             let request = client
                 .post(&url)
@@ -76,10 +77,10 @@ impl Anthropic {
         .await
         .map_err(|e| {
             let mut e = CallError::from(e);
-            e.message = redact(&e.message, &redactions);
+            e.message = redactions.redact(&e.message);
             e
         })?;
-        parse(&reply).map_err(|why| CallError::fatal(format!("malformed reply from {}: {why}", self.base)))
+        parse(&reply).map_err(|why| CallError::fatal(format!("malformed reply from {}: {why}", shown_url(&self.base))))
     }
 }
 

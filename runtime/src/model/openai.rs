@@ -6,7 +6,8 @@
 //! forcing `choose_exit` or `extract` when the engine asks for one.
 
 use super::{AnswerFuture, CallError, FunctionSpec, Model, ModelAnswer, ModelRequest};
-use crate::http::{Backoff, client, env_u64, redact, send_json, with_retries};
+use crate::http::{Backoff, client, env_u64, send_json, with_retries};
+use crate::secrets::{Redactor, shown_url};
 use crate::state::{ChatMessage, ToolCallRequest};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -79,11 +80,7 @@ impl OpenAi {
         let url = format!("{}/chat/completions", self.base);
         let client = client()?;
         // A server may echo the key in an error reply; it never reaches an event.
-        let redactions: Vec<(String, String)> = self
-            .key
-            .iter()
-            .map(|k| (k.clone(), "[OPENAI_API_KEY]".to_string()))
-            .collect();
+        let redactions = Redactor::new(self.key.iter().map(|k| (k.clone(), "[OPENAI_API_KEY]".to_string())));
         let reply = with_retries(self.settings.retries, self.settings.backoff, |_| {
             let mut request = client.post(&url).json(&body);
             if let Some(key) = &self.key {
@@ -94,10 +91,10 @@ impl OpenAi {
         .await
         .map_err(|e| {
             let mut e = CallError::from(e);
-            e.message = redact(&e.message, &redactions);
+            e.message = redactions.redact(&e.message);
             e
         })?;
-        parse(&reply).map_err(|why| CallError::fatal(format!("malformed reply from {}: {why}", self.base)))
+        parse(&reply).map_err(|why| CallError::fatal(format!("malformed reply from {}: {why}", shown_url(&self.base))))
     }
 }
 
