@@ -5,12 +5,13 @@
 
 use crate::{EXIT_USAGE, files, run_output};
 use flow_runtime::store::{SqliteStore, Store, StoreError};
-use flow_runtime::{Answer, Inbox, Program, Run, RunError, RunOptions, RunStatus, Runtime, StartError};
+use flow_runtime::{Answer, Inbox, Incoming, Program, Run, RunError, RunOptions, RunStatus, Runtime, StartError};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 /// Exit status 3: the run is paused.
 pub const EXIT_PAUSED: u8 = 3;
@@ -250,36 +251,81 @@ fn parse_models(program: &Program, given: &[String]) -> Result<BTreeMap<String, 
 }
 
 /// User messages from stdin, one per line; a prompt on stderr when it is a terminal.
+/// Lines are read on a thread of their own, so a wait for the user can race a
+/// silence deadline; a line typed after the deadline is kept for the next wait.
 struct StdinInbox {
     interactive: bool,
+    lines: Option<mpsc::Receiver<String>>,
 }
 
 impl StdinInbox {
     fn new() -> StdinInbox {
         StdinInbox {
             interactive: std::io::stdin().is_terminal(),
+            lines: None,
+        }
+    }
+
+    /// The lines of stdin; the channel closes at its end.
+    fn lines(&mut self) -> &mpsc::Receiver<String> {
+        self.lines.get_or_insert_with(|| {
+            let (send, receive) = mpsc::channel();
+            std::thread::spawn(move || {
+                let stdin = std::io::stdin();
+                let mut lock = stdin.lock();
+                loop {
+                    let mut line = String::new();
+                    match lock.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {
+                            if send.send(line.trim_end_matches(['\n', '\r']).to_string()).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+            receive
+        })
+    }
+
+    /// The next non-blank line, waiting at most until `until` (forever with `None`).
+    fn next_line(&mut self, until: Option<Instant>) -> Incoming {
+        loop {
+            if self.interactive {
+                eprint!("> ");
+            }
+            let line = match until {
+                Some(until) => self
+                    .lines()
+                    .recv_timeout(until.saturating_duration_since(Instant::now())),
+                None => self.lines().recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            };
+            match line {
+                Ok(text) if text.trim().is_empty() => {}
+                Ok(text) => return Incoming::Message(text),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if self.interactive {
+                        eprintln!();
+                    }
+                    return Incoming::TimedOut;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Incoming::Closed,
+            }
         }
     }
 }
 
 impl Inbox for StdinInbox {
     fn next_message(&mut self) -> Option<String> {
-        let stdin = std::io::stdin();
-        loop {
-            if self.interactive {
-                eprint!("> ");
-            }
-            let mut line = String::new();
-            match stdin.lock().read_line(&mut line) {
-                Ok(0) | Err(_) => return None,
-                Ok(_) => {
-                    let text = line.trim_end_matches(['\n', '\r']);
-                    if !text.trim().is_empty() {
-                        return Some(text.to_string());
-                    }
-                }
-            }
+        match self.next_line(None) {
+            Incoming::Message(text) => Some(text),
+            _ => None,
         }
+    }
+
+    fn next_message_within(&mut self, limit: Duration) -> Incoming {
+        self.next_line(Some(Instant::now() + limit))
     }
 }
 

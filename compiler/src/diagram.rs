@@ -47,15 +47,28 @@ pub fn edge_label(edge: &Edge) -> String {
         Some(Condition::Llm(text)) => format!("when: {}", shorten(text)),
         Some(Condition::Expr(expr)) => format!("if: {}", shorten(&expr_text(expr))),
         Some(Condition::Else(_)) => "else".to_string(),
-        None => match edge.turns {
-            Some(n) => format!("after {n} turns"),
-            None => edge.kind.as_str().to_string(),
+        None => match (edge.turns, edge.silence_ms) {
+            (Some(n), _) => format!("after {n} turns"),
+            (None, Some(ms)) => format!("after {} silence", duration_text(ms)),
+            (None, None) => edge.kind.as_str().to_string(),
         },
     };
     if let Some(max) = edge.max_traversals {
         let _ = write!(label, " (max {max})");
     }
     label
+}
+
+/// Milliseconds as the source writes a duration, in the largest unit that
+/// divides them (`120000` is `2m`, `1500` is `1500ms`).
+fn duration_text(ms: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s")];
+    for (size, unit) in UNITS {
+        if ms >= size && ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
 }
 
 fn mermaid_id(name: &str) -> String {

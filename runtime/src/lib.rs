@@ -36,7 +36,7 @@ pub mod store;
 pub mod tools;
 pub mod tools_http;
 
-pub use engine::{Answer, Inbox, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env};
+pub use engine::{Answer, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env};
 pub use event::{Event, EventBody};
 pub use model::prompt::{Inspection, inspect};
 pub use program::{LoadError, Program};

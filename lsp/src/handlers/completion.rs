@@ -37,6 +37,10 @@ pub fn complete(analysis: &Analysis, offset: u32) -> Vec<CompletionItem> {
         (_, Some(":" | "|" | "[")) if c.item == Block::Type => types(file),
         (None, None) if c.at_item_level => line_keywords(&c.item),
         (None, None) => Vec::new(),
+        (Some("body"), Some("body")) if c.item != Block::TopLevel => after_body(),
+        (Some("after"), Some(n)) if in_node && n != "after" && n.starts_with(|ch: char| ch.is_ascii_digit()) => {
+            after_count()
+        }
         (Some("if" | "set" | "call" | "body"), _) => expression(file, text, &c, true),
         (_, _) if !c.at_item_level => expression(file, text, &c, true),
         _ => Vec::new(),
@@ -179,6 +183,31 @@ fn types(file: &File) -> Vec<CompletionItem> {
         _ => None,
     });
     builtin.chain(named).collect()
+}
+
+/// After `body`: `form` (or the `{` of a JSON body).
+fn after_body() -> Vec<CompletionItem> {
+    vec![snippet(
+        "form",
+        CompletionItemKind::KEYWORD,
+        keywords::doc("form").map(String::from),
+        "form { $0 }".to_string(),
+    )]
+}
+
+/// After `after N`: `turns` for a count, `silence` for a duration.
+fn after_count() -> Vec<CompletionItem> {
+    ["turns", "silence"]
+        .iter()
+        .map(|w| {
+            snippet(
+                w,
+                CompletionItemKind::KEYWORD,
+                keywords::doc(w).map(String::from),
+                format!("{w} -> $0"),
+            )
+        })
+        .collect()
 }
 
 fn line_keywords(block: &Block) -> Vec<CompletionItem> {

@@ -90,7 +90,7 @@ impl Run {
     }
 
     /// Whether an edge's `max N` is used up in this run.
-    fn spent(&self, edge_id: &str) -> bool {
+    pub(super) fn spent(&self, edge_id: &str) -> bool {
         let Some(max) = self.program.edge(edge_id).and_then(|e| e.max_traversals) else {
             return false;
         };
