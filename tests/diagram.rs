@@ -121,7 +121,11 @@ fn silence_edges_are_labelled_with_their_duration() {
     let dot = diagram::dot(&graph);
     assert!(dot.contains("label=\"after 2m silence (max 3)\""), "{dot}");
     let mut edge = graph.edges[1].clone();
-    for (ms, text) in [(1500, "after 1500ms silence"), (3_000, "after 3s silence"), (7_200_000, "after 2h silence")] {
+    for (ms, text) in [
+        (1500, "after 1500ms silence"),
+        (3_000, "after 3s silence"),
+        (7_200_000, "after 2h silence"),
+    ] {
         edge.silence_ms = Some(ms);
         edge.max_traversals = None;
         assert_eq!(diagram::edge_label(&edge), text);

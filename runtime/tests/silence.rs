@@ -56,6 +56,15 @@ fn tokio() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+fn stored_events(store: &dyn Store, id: &str) -> Vec<serde_json::Value> {
+    store
+        .events_after(id, 0)
+        .unwrap()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
 fn deadline_of(run: &flow_runtime::Run) -> Option<String> {
     match &run.state().position {
         Position::Waiting { deadline, .. } => deadline.clone(),
@@ -74,9 +83,9 @@ fn the_deadline_is_checkpointed_and_expire_takes_the_silence_exit() {
     );
     let deadline = deadline_of(&run).expect("a silence deadline in the state");
     let id = run.id().to_string();
-    let events = store.events_after(&id, 0).unwrap();
-    let paused = events.iter().find(|e| e.kind() == "paused").expect("paused");
-    assert_eq!(paused.to_json()["deadline"], serde_json::json!(deadline));
+    let events = stored_events(store.as_ref(), &id);
+    let paused = events.iter().find(|e| e["type"] == "paused").expect("paused");
+    assert_eq!(paused["deadline"], serde_json::json!(deadline));
 
     // Loaded again from the store, before the deadline: nothing to expire.
     drop(run);
@@ -89,8 +98,7 @@ fn the_deadline_is_checkpointed_and_expire_takes_the_silence_exit() {
     // The nudge is said, the agent replies again and waits with its silence exit spent.
     assert_eq!(status, Some(RunStatus::WaitingForUser));
     assert_eq!(deadline_of(&run), None, "a spent silence exit sets no deadline");
-    let events = store.events_after(&id, 0).unwrap();
-    let json: Vec<serde_json::Value> = events.iter().map(|e| e.to_json()).collect();
+    let json = stored_events(store.as_ref(), &id);
     let resumed: Vec<&serde_json::Value> = json.iter().filter(|e| e["type"] == "resumed").collect();
     assert_eq!(resumed.len(), 1);
     assert_eq!(resumed[0]["with"], "silence");
