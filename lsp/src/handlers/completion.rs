@@ -39,7 +39,7 @@ pub fn complete(analysis: &Analysis, offset: u32) -> Vec<CompletionItem> {
         (None, None) => Vec::new(),
         (Some("body"), Some("body")) if c.item != Block::TopLevel => after_body(),
         (Some("after"), Some(n)) if in_node && n != "after" && n.starts_with(|ch: char| ch.is_ascii_digit()) => {
-            after_count()
+            after_count(n)
         }
         (Some("if" | "set" | "call" | "body"), _) => expression(file, text, &c, true),
         (_, _) if !c.at_item_level => expression(file, text, &c, true),
@@ -195,9 +195,15 @@ fn after_body() -> Vec<CompletionItem> {
     )]
 }
 
-/// After `after N`: `turns` for a count, `silence` for a duration.
-fn after_count() -> Vec<CompletionItem> {
-    ["turns", "silence"]
+/// After `after N`: `turns` for a count, `silence` for a duration (only
+/// `silence` once the number has a unit).
+fn after_count(count: &str) -> Vec<CompletionItem> {
+    let words: &[&str] = if count.bytes().all(|b| b.is_ascii_digit()) {
+        &["turns", "silence"]
+    } else {
+        &["silence"]
+    };
+    words
         .iter()
         .map(|w| {
             snippet(
