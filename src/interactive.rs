@@ -14,12 +14,12 @@
 
 use crate::spinner::Spinner;
 use crate::terminal::{Palette, Role};
-use flow_runtime::Inbox;
+use flow_runtime::{Inbox, Incoming};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Exit status 130: interrupted by Ctrl-C (128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -166,27 +166,33 @@ impl Console {
         }
     }
 
-    fn sent(&self, text: String) -> Option<String> {
+    fn sent(&self, text: String) -> Incoming {
         if let Ok(mut last) = self.shared.unanswered.lock() {
             *last = Some(text.clone());
         }
-        Some(text)
+        Incoming::Message(text)
     }
 }
 
-impl Inbox for Console {
-    fn next_message(&mut self) -> Option<String> {
+impl Console {
+    /// The next non-blank line, waiting at most until `until` (forever with
+    /// `None`). A line still being typed when the time passes stays requested,
+    /// so it is the answer of the next wait.
+    fn next_line(&mut self, until: Option<Instant>) -> Incoming {
         if let Ok(mut last) = self.shared.unanswered.lock() {
             *last = None;
         }
         if self.ended || self.interrupted() {
-            return None;
+            return Incoming::Closed;
         }
         loop {
             self.prompt();
             self.request_line();
             self.shared.at_prompt.store(true, Ordering::SeqCst);
-            let got = self.rx.recv();
+            let got = match until {
+                Some(until) => self.rx.recv_timeout(until.saturating_duration_since(Instant::now())),
+                None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
             self.shared.at_prompt.store(false, Ordering::SeqCst);
             match got {
                 Ok(Input::Line(text)) => {
@@ -206,14 +212,33 @@ impl Inbox for Console {
                     if self.interactive {
                         eprintln!();
                     }
-                    return None;
+                    return Incoming::Closed;
                 }
-                Ok(Input::End) | Err(_) => {
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.interactive {
+                        eprintln!();
+                    }
+                    return Incoming::TimedOut;
+                }
+                Ok(Input::End) | Err(RecvTimeoutError::Disconnected) => {
                     self.ended = true;
-                    return None;
+                    return Incoming::Closed;
                 }
             }
         }
+    }
+}
+
+impl Inbox for Console {
+    fn next_message(&mut self) -> Option<String> {
+        match self.next_line(None) {
+            Incoming::Message(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn next_message_within(&mut self, limit: Duration) -> Incoming {
+        self.next_line(Some(Instant::now() + limit))
     }
 }
 

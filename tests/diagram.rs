@@ -175,3 +175,29 @@ fn the_built_in_end_is_labelled_once_and_a_lone_bound_reads_max_n() {
     let graph = flow_compiler::compile(&source, "x.flow").graph.unwrap();
     assert!(diagram::dot(&graph).contains("\"sorry\" -> \"welcome\" [label=\"max 1\"];"));
 }
+
+#[test]
+fn silence_edges_are_labelled_with_their_duration() {
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/ok/form_body_and_silence.flow"),
+    )
+    .unwrap();
+    let graph = flow_compiler::compile(&source, "x.flow").graph.expect("compiles");
+    let mermaid = diagram::mermaid(&graph);
+    assert!(
+        mermaid.contains("n_chat -->|\"after 2m silence (max 3)\"| n_nudge"),
+        "{mermaid}"
+    );
+    let dot = diagram::dot(&graph);
+    assert!(dot.contains("label=\"after 2m silence (max 3)\""), "{dot}");
+    let mut edge = graph.edges[1].clone();
+    for (ms, text) in [
+        (1500, "after 1500ms silence"),
+        (3_000, "after 3s silence"),
+        (7_200_000, "after 2h silence"),
+    ] {
+        edge.silence_ms = Some(ms);
+        edge.max_traversals = None;
+        assert_eq!(diagram::edge_label(&edge), text);
+    }
+}

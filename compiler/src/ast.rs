@@ -255,8 +255,10 @@ pub enum FieldKind {
     Host,
     /// `header "Name" = "value"`.
     Header(Text, Text),
-    /// `body { ... }`.
+    /// `body { ... }`: a JSON body.
     Body(Expr),
+    /// `body form { ... }`: an `application/x-www-form-urlencoded` body.
+    FormBody(Expr),
     /// `retry N`.
     Retry(Option<Number>),
     /// `path "dir"`.
@@ -289,7 +291,7 @@ impl FieldKind {
             FieldKind::Builtin(_) => "builtin",
             FieldKind::Host => "host",
             FieldKind::Header(..) => "header",
-            FieldKind::Body(_) => "body",
+            FieldKind::Body(_) | FieldKind::FormBody(_) => "body",
             FieldKind::Retry(_) => "retry",
             FieldKind::Path(_) => "path",
             FieldKind::Text(_) => "text",
@@ -346,6 +348,8 @@ pub enum ExitKind {
     OnReturn,
     /// `after N turns ->` (None when malformed).
     After(Option<Number>),
+    /// `after DURATION silence ->`: the duration in milliseconds (None when malformed).
+    Silence(Option<u64>),
 }
 
 impl ExitKind {
@@ -363,6 +367,7 @@ impl ExitKind {
             ExitKind::OnTimeout => "`on timeout`",
             ExitKind::OnReturn => "`on return`",
             ExitKind::After(_) => "`after N turns`",
+            ExitKind::Silence(_) => "`after DURATION silence`",
         }
     }
 

@@ -60,16 +60,18 @@ pub fn edge_label(edge: &Edge) -> String {
         Some(Condition::Llm(text)) => format!("when: {}", shorten(text)),
         Some(Condition::Expr(expr)) => format!("if: {}", shorten(&expr_text(expr))),
         Some(Condition::Else(_)) => "else".to_string(),
-        None => match (edge.turns, edge.kind) {
-            (Some(n), _) => format!("after {n} turns"),
-            (None, EdgeKind::Direct | EdgeKind::Conditional) => String::new(),
-            (None, EdgeKind::Companion) => "also".to_string(),
-            (None, EdgeKind::Error) => "on error".to_string(),
-            (None, EdgeKind::Approved) => "on approved".to_string(),
-            (None, EdgeKind::Rejected) => "on rejected".to_string(),
-            (None, EdgeKind::Timeout) => "on timeout".to_string(),
-            (None, EdgeKind::Return) => "on return".to_string(),
-            (None, EdgeKind::TurnLimit) => "turn limit".to_string(),
+        None => match (edge.turns, edge.silence_ms, edge.kind) {
+            (Some(n), _, _) => format!("after {n} turns"),
+            (None, Some(ms), _) => format!("after {} silence", duration_text(ms)),
+            (None, None, EdgeKind::Direct | EdgeKind::Conditional) => String::new(),
+            (None, None, EdgeKind::Companion) => "also".to_string(),
+            (None, None, EdgeKind::Error) => "on error".to_string(),
+            (None, None, EdgeKind::Approved) => "on approved".to_string(),
+            (None, None, EdgeKind::Rejected) => "on rejected".to_string(),
+            (None, None, EdgeKind::Timeout) => "on timeout".to_string(),
+            (None, None, EdgeKind::Return) => "on return".to_string(),
+            (None, None, EdgeKind::TurnLimit) => "turn limit".to_string(),
+            (None, None, EdgeKind::Silence) => "silence".to_string(),
         },
     };
     if let Some(max) = edge.max_traversals {
@@ -90,6 +92,18 @@ fn node_label(node: &Node, separator: &str) -> String {
     } else {
         format!("{}{separator}{}", node.id(), node.kind())
     }
+}
+
+/// Milliseconds as the source writes a duration, in the largest unit that
+/// divides them (`120000` is `2m`, `1500` is `1500ms`).
+fn duration_text(ms: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s")];
+    for (size, unit) in UNITS {
+        if ms >= size && ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
 }
 
 fn mermaid_id(name: &str) -> String {

@@ -206,7 +206,8 @@ fn tool(program: &Program<'_>, sym: &crate::check::ToolSym<'_>) -> Tool {
             FieldKind::Header(name, value) => {
                 headers.insert(name.literal(), text(value, Root::Params));
             }
-            FieldKind::Body(e) => body = Some(expr(e, Root::Params)),
+            FieldKind::Body(e) => body = Some(Body::Json(expr(e, Root::Params))),
+            FieldKind::FormBody(e) => body = Some(form_body(e)),
             FieldKind::Timeout(Some(ms)) => timeout_ms = *ms,
             FieldKind::Retry(Some(n)) => retries = Some(n.value as u32),
             _ => {}
@@ -235,6 +236,18 @@ fn tool(program: &Program<'_>, sym: &crate::check::ToolSym<'_>) -> Tool {
     }
 }
 
+/// `body form { … }`: the object's entries, each compiled as an expression.
+fn form_body(e: &ast::Expr) -> Body {
+    let form = match &e.kind {
+        ast::ExprKind::Object(fields) => fields
+            .iter()
+            .map(|(name, value)| (name.name.clone(), expr(value, Root::Params)))
+            .collect(),
+        _ => IndexMap::new(),
+    };
+    Body::Form { form }
+}
+
 fn edge(id: String, from: Option<&str>, exit: &ast::Exit) -> Edge {
     let (kind, condition, turns) = match &exit.kind {
         ExitKind::Direct => (EdgeKind::Direct, None, None),
@@ -248,6 +261,11 @@ fn edge(id: String, from: Option<&str>, exit: &ast::Exit) -> Edge {
         ExitKind::OnTimeout => (EdgeKind::Timeout, None, None),
         ExitKind::OnReturn => (EdgeKind::Return, None, None),
         ExitKind::After(n) => (EdgeKind::TurnLimit, None, n.map(|n| n.value as u32)),
+        ExitKind::Silence(_) => (EdgeKind::Silence, None, None),
+    };
+    let silence_ms = match &exit.kind {
+        ExitKind::Silence(ms) => *ms,
+        _ => None,
     };
     Edge {
         id,
@@ -256,6 +274,7 @@ fn edge(id: String, from: Option<&str>, exit: &ast::Exit) -> Edge {
         kind,
         condition,
         turns,
+        silence_ms,
         max_traversals: exit.bound.map(|b| b.value as u32),
     }
 }

@@ -179,7 +179,7 @@ impl SymbolIndex {
                 self.text(name, in_tool);
                 self.text(value, in_tool);
             }
-            FieldKind::Body(body) => self.expr(body, in_tool),
+            FieldKind::Body(body) | FieldKind::FormBody(body) => self.expr(body, in_tool),
             FieldKind::MaxSteps(_)
             | FieldKind::Timeout(_)
             | FieldKind::Outcome(_)

@@ -153,7 +153,7 @@ pub enum Implementation {
         /// Header values by name.
         headers: IndexMap<String, Text>,
         /// The request body; null means the parameters as a JSON object (none for GET).
-        body: Option<Expr>,
+        body: Option<Body>,
         /// Time-out of one attempt.
         timeout_ms: u64,
         /// Attempts after the first.
@@ -166,6 +166,21 @@ pub enum Implementation {
     },
     /// A handler registered by the host service.
     Host {},
+}
+
+/// A tool's request body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum Body {
+    /// `body form { … }`: sent as `application/x-www-form-urlencoded`, one
+    /// pair per entry (strings as they are, numbers and bools as their JSON
+    /// text, null left out).
+    Form {
+        /// The fields, in source order.
+        form: IndexMap<String, Expr>,
+    },
+    /// `body { … }`: sent as JSON.
+    Json(Expr),
 }
 
 /// The kind of an edge.
@@ -190,6 +205,8 @@ pub enum EdgeKind {
     Return,
     /// `after N turns`.
     TurnLimit,
+    /// `after DURATION silence`: the user has not answered for that long.
+    Silence,
 }
 
 impl EdgeKind {
@@ -205,6 +222,7 @@ impl EdgeKind {
             EdgeKind::Timeout => "timeout",
             EdgeKind::Return => "return",
             EdgeKind::TurnLimit => "turn_limit",
+            EdgeKind::Silence => "silence",
         }
     }
 }
@@ -237,6 +255,8 @@ pub struct Edge {
     pub condition: Option<Condition>,
     /// The `N` of `after N turns`, else null.
     pub turns: Option<u32>,
+    /// The `DURATION` of `after DURATION silence` in milliseconds, else null.
+    pub silence_ms: Option<u64>,
     /// The `N` of `max N`, else null.
     pub max_traversals: Option<u32>,
 }

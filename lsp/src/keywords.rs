@@ -109,7 +109,12 @@ pub fn doc(word: &str) -> Option<&'static str> {
         "description" => "`description \"...\"`: what a tool or knowledge base does, shown to the model.",
         "http" => "`http METHOD \"url\"`: the tool sends this request and decodes the JSON reply.",
         "header" => "`header \"Name\" = \"value\"`: a request header of an http tool.",
-        "body" => "`body { field: expr }`: the JSON body of an http tool (default: all parameters).",
+        "body" => {
+            "`body { field: expr }`: the JSON body of an http tool (default: all parameters); `body form { ... }` sends it form-encoded."
+        }
+        "form" => {
+            "`body form { field: expr }`: an `application/x-www-form-urlencoded` body (strings, numbers and bools; null fields left out)."
+        }
         "timeout" => "`timeout DURATION`: how long a tool call or an approval may take.",
         "retry" => "`retry N`: attempts after the first, with exponential back-off.",
         "builtin" => "`builtin \"name\"`: a function the runtime provides (`time.now`, `text.lower` ...).",
@@ -121,7 +126,10 @@ pub fn doc(word: &str) -> Option<&'static str> {
         "if" => "`if expr -> NODE`: an exit taken when the expression holds.",
         "else" => "`else -> NODE`: the exit taken when no condition before it holds.",
         "also" => "`also -> NODE`: a companion step that runs alongside the main path.",
-        "after" => "`after N turns -> NODE`: taken once N user messages have arrived at this agent.",
+        "after" => {
+            "`after N turns -> NODE`: taken once N user messages have arrived at this agent; `after DURATION silence -> NODE`: taken when the user has not answered for that long."
+        }
+        "silence" => "`after DURATION silence -> NODE`: taken when the user has not answered this agent for that long.",
         "turns" => "`after N turns -> NODE`: taken once N user messages have arrived at this agent.",
         "max" => "`-> NODE max N`: the edge can be taken at most N times in one run.",
         "on" => "`on error | approved | rejected | timeout | return -> NODE`: an event exit.",

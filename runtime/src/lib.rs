@@ -37,7 +37,9 @@ pub mod store;
 pub mod tools;
 pub mod tools_http;
 
-pub use engine::{Activity, Answer, Inbox, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env};
+pub use engine::{
+    Activity, Answer, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env,
+};
 pub use event::{Event, EventBody};
 pub use model::CallError;
 pub use model::prompt::{Inspection, inspect};

@@ -351,8 +351,10 @@ pub fn visit_graph(graph: &CompiledGraph, f: &mut dyn FnMut(&Expr)) {
             for h in headers.values() {
                 text(h, f);
             }
-            if let Some(b) = body {
-                visit_expr(b, f);
+            match body {
+                Some(flow_graph::Body::Json(b)) => visit_expr(b, f),
+                Some(flow_graph::Body::Form { form }) => form.values().for_each(|v| visit_expr(v, f)),
+                None => {}
             }
         }
     }

@@ -65,7 +65,7 @@ pub enum Position {
         node: String,
         /// Whether a `paused` event was written for this wait (so an answer writes `resumed`).
         paused: bool,
-        /// An approval's deadline (RFC 3339), if it has one.
+        /// An approval's deadline, or when an agent's silence exit fires (RFC 3339), if any.
         deadline: Option<String>,
     },
     /// The run has finished, at this node.

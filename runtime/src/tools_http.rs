@@ -2,7 +2,9 @@
 //! from the tool's arguments and secrets only; values put into the url are
 //! percent-encoded; for GET and DELETE, arguments the url does not use become
 //! the query string, otherwise the body defaults to all arguments as a JSON
-//! object. A non-2xx status is a tool error carrying the status and a short
+//! object; `body form { … }` is sent as `application/x-www-form-urlencoded`
+//! (strings as they are, numbers and bools as their JSON text, null fields
+//! left out, a list or an object an error). A non-2xx status is a tool error carrying the status and a short
 //! excerpt of the body; time-outs, connection errors, 429 and 5xx are retried
 //! (`retry N`) with back-off. A value that makes a path segment empty, `.` or
 //! `..` (even percent-encoded) is a tool error before any request is sent.
@@ -12,7 +14,7 @@ use crate::http::{Backoff, client, send_json, with_retries};
 use crate::model::CallError;
 use crate::program::Program;
 use crate::secrets::Redactor;
-use flow_graph::{Expr, Implementation, TextPart, Tool};
+use flow_graph::{Body, Expr, Implementation, TextPart, Tool};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -83,9 +85,18 @@ pub async fn call(
         Vec::new()
     };
     let payload = match body {
-        Some(expr) => Some(eval(program, expr, scope)?),
-        None if method == reqwest::Method::GET || method == reqwest::Method::DELETE => None,
-        None => Some(Value::Object(args)),
+        Some(Body::Json(expr)) => Payload::Json(eval(program, expr, scope)?),
+        Some(Body::Form { form }) => {
+            let mut pairs = Vec::with_capacity(form.len());
+            for (name, expr) in form {
+                if let Some(value) = form_value(name, eval(program, expr, scope)?)? {
+                    pairs.push((name.clone(), value));
+                }
+            }
+            Payload::Form(pairs)
+        }
+        None if method == reqwest::Method::GET || method == reqwest::Method::DELETE => Payload::None,
+        None => Payload::Json(Value::Object(args)),
     };
     let client = client()?;
     let timeout = Duration::from_millis(*timeout_ms);
@@ -97,8 +108,10 @@ pub async fn call(
         for (name, value) in &header_values {
             request = request.header(name.as_str(), value.as_str());
         }
-        if let Some(p) = &payload {
-            request = request.json(p);
+        match &payload {
+            Payload::Json(p) => request = request.json(p),
+            Payload::Form(pairs) => request = request.form(pairs),
+            Payload::None => {}
         }
         // Secrets echoed in an error reply are replaced before the body is cut to an
         // excerpt (the engine's own redaction could miss a secret cut in half).
@@ -142,6 +155,28 @@ fn check_segments(url: &str, filled: &[(usize, usize)]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What a request carries.
+enum Payload {
+    /// No body.
+    None,
+    /// A JSON body.
+    Json(Value),
+    /// Form fields, in order.
+    Form(Vec<(String, String)>),
+}
+
+/// A form field's value as text: strings as they are, numbers and bools as
+/// their JSON text, `None` for null (the field is left out).
+fn form_value(name: &str, value: Value) -> Result<Option<String>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        v @ (Value::Number(_) | Value::Bool(_)) => Ok(Some(v.to_string())),
+        Value::Array(_) => Err(format!("form field `{name}`: a list cannot be form-encoded")),
+        Value::Object(_) => Err(format!("form field `{name}`: an object cannot be form-encoded")),
+    }
 }
 
 /// The parameters an expression reads.

@@ -5,6 +5,7 @@
 
 mod decls;
 mod expr;
+mod form;
 mod nodes;
 pub mod types;
 

@@ -28,7 +28,7 @@ fn fields_of(kind: NodeKind) -> (&'static [&'static str], &'static [&'static str
 fn takes_exit(kind: NodeKind, exit: &ExitKind) -> bool {
     use ExitKind::*;
     match kind {
-        NodeKind::Agent => matches!(exit, When(_) | If(_) | After(_) | Direct | Also),
+        NodeKind::Agent => matches!(exit, When(_) | If(_) | After(_) | Silence(_) | Direct | Also),
         NodeKind::Action => matches!(exit, Direct | If(_) | Else | OnError | Also),
         NodeKind::Route => matches!(exit, If(_) | When(_) | Else),
         NodeKind::Say => matches!(exit, Direct | If(_) | Else | Also),
@@ -40,7 +40,7 @@ fn takes_exit(kind: NodeKind, exit: &ExitKind) -> bool {
 
 fn exits_of(kind: NodeKind) -> &'static str {
     match kind {
-        NodeKind::Agent => "`when`, `if`, `after N turns`, `->` and `also`",
+        NodeKind::Agent => "`when`, `if`, `after N turns`, `after DURATION silence`, `->` and `also`",
         NodeKind::Action => "`->`, `if`, `else`, `on error` and `also`",
         NodeKind::Route => "`if`, `when` and `else`",
         NodeKind::Say => "`->`, `if`, `else` and `also`",
@@ -243,6 +243,11 @@ impl<'a> Checker<'a, '_> {
                 }
             }
             ExitKind::After(Some(n)) => self.at_least_one(n, "`after N turns`"),
+            ExitKind::Silence(Some(0)) => self.push(
+                Diagnostic::new(Code::E0313, exit.span, "`after DURATION silence` must be at least 1ms")
+                    .primary("zero")
+                    .help("a silence of no time would hold before the user could answer: use e.g. `after 2m silence`"),
+            ),
             ExitKind::If(expr) => {
                 let scope = Scope {
                     after_sets: true,
@@ -284,6 +289,7 @@ impl<'a> Checker<'a, '_> {
             })
             .collect();
         let mut ifs: Vec<(String, Span)> = Vec::new();
+        let mut silence: Option<Span> = None;
         let mut unconditional: Option<Span> = None;
         for exit in exits {
             if let Some(prev) = unconditional
@@ -340,6 +346,15 @@ impl<'a> Checker<'a, '_> {
                     }
                     ifs.push((key, exit.span));
                 }
+                ExitKind::Silence(_) => match silence {
+                    Some(prev) => self.push(
+                        Diagnostic::new(Code::E0304, exit.span, "an agent has at most one silence exit")
+                            .primary("a second silence exit")
+                            .label(prev, "the first silence exit")
+                            .help("keep one `after DURATION silence` exit: only the first could ever fire"),
+                    ),
+                    None => silence = Some(exit.span),
+                },
                 _ => {}
             }
             if matches!(exit.kind, ExitKind::Else | ExitKind::Direct) && exit.bound.is_none() && unconditional.is_none()
@@ -778,7 +793,11 @@ impl<'a> Checker<'a, '_> {
         for field in &decl.body.fields {
             let http_only = matches!(
                 field.kind,
-                FieldKind::Header(..) | FieldKind::Body(_) | FieldKind::Timeout(_) | FieldKind::Retry(_)
+                FieldKind::Header(..)
+                    | FieldKind::Body(_)
+                    | FieldKind::FormBody(_)
+                    | FieldKind::Timeout(_)
+                    | FieldKind::Retry(_)
             );
             if http_only && method.is_none() && !implementations.is_empty() {
                 self.push(
@@ -812,7 +831,7 @@ impl<'a> Checker<'a, '_> {
                     headers.insert(key, field.span);
                     self.template_text(value, &scope);
                 }
-                FieldKind::Body(body) => {
+                FieldKind::Body(body) | FieldKind::FormBody(body) => {
                     if method == Some("GET") {
                         self.push(
                             Diagnostic::new(Code::E0312, field.span, "a `GET` request has no body")
@@ -820,7 +839,11 @@ impl<'a> Checker<'a, '_> {
                                 .help("GET sends the parameters the url does not use as the query string"),
                         );
                     }
-                    self.infer(body, &scope);
+                    if matches!(field.kind, FieldKind::FormBody(_)) {
+                        self.check_form_body(body, &scope);
+                    } else {
+                        self.infer(body, &scope);
+                    }
                 }
                 FieldKind::Builtin(name) => self.check_builtin(decl, name, params, returns),
                 _ => {}

@@ -513,7 +513,14 @@ impl<'s> Lowerer<'s> {
                 let value = self.text(next());
                 FieldKind::Header(name, value)
             }
-            Rule::f_body => FieldKind::Body(self.object_lit(next())),
+            Rule::f_body => {
+                let value = next();
+                if value.as_rule() == Rule::kw_form {
+                    FieldKind::FormBody(self.object_lit(next()))
+                } else {
+                    FieldKind::Body(self.object_lit(value))
+                }
+            }
             Rule::f_retry => FieldKind::Retry(self.count(next(), "`retry`")),
             Rule::f_path => FieldKind::Path(self.text(next())),
             rule => unreachable!("unexpected field rule: {rule:?}"),
@@ -549,8 +556,14 @@ impl<'s> Lowerer<'s> {
                     };
                 }
                 Rule::exit_after => {
-                    let n = child.into_inner().nth(1).expect("after count");
-                    kind = ExitKind::After(self.number_literal(n, "a turn count"));
+                    let mut parts = child.into_inner().skip(1);
+                    let n = parts.next().expect("after count");
+                    let silence = parts.next().is_some_and(|p| p.as_rule() == Rule::kw_silence);
+                    kind = if silence {
+                        ExitKind::Silence(self.duration(n))
+                    } else {
+                        ExitKind::After(self.number_literal(n, "a turn count"))
+                    };
                 }
                 Rule::arrow => {}
                 Rule::target => target = Some(self.ident(child)),

@@ -38,6 +38,10 @@ pub fn complete(analysis: &Analysis, offset: u32) -> Vec<CompletionItem> {
         (_, Some(":" | "|" | "[")) if c.item == Block::Type => types(file),
         (None, None) if c.at_item_level => line_keywords(file, &c.item, offset),
         (None, None) => Vec::new(),
+        (Some("body"), Some("body")) if c.item != Block::TopLevel => after_body(),
+        (Some("after"), Some(n)) if in_node && n != "after" && n.starts_with(|ch: char| ch.is_ascii_digit()) => {
+            after_count(n)
+        }
         (Some("if" | "set" | "call" | "body"), _) => expression(file, text, &c, true),
         (_, _) if !c.at_item_level => expression(file, text, &c, true),
         _ => Vec::new(),
@@ -180,6 +184,37 @@ fn types(file: &File) -> Vec<CompletionItem> {
         _ => None,
     });
     builtin.chain(named).collect()
+}
+
+/// After `body`: `form` (or the `{` of a JSON body).
+fn after_body() -> Vec<CompletionItem> {
+    vec![snippet(
+        "form",
+        CompletionItemKind::KEYWORD,
+        keywords::doc("form").map(String::from),
+        "form { $0 }".to_string(),
+    )]
+}
+
+/// After `after N`: `turns` for a count, `silence` for a duration (only
+/// `silence` once the number has a unit).
+fn after_count(count: &str) -> Vec<CompletionItem> {
+    let words: &[&str] = if count.bytes().all(|b| b.is_ascii_digit()) {
+        &["turns", "silence"]
+    } else {
+        &["silence"]
+    };
+    words
+        .iter()
+        .map(|w| {
+            snippet(
+                w,
+                CompletionItemKind::KEYWORD,
+                keywords::doc(w).map(String::from),
+                format!("{w} -> $0"),
+            )
+        })
+        .collect()
 }
 
 /// The lines a node may have only once that it already has (outside the line

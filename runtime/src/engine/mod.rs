@@ -13,6 +13,7 @@ mod limits;
 mod llm;
 mod nodes;
 mod returns;
+mod silence;
 mod start;
 
 pub use activity::{Activity, ActivityHook};
@@ -50,6 +51,25 @@ pub enum Answer {
 pub trait Inbox {
     /// The next message, or `None` when there is none now (the run then pauses).
     fn next_message(&mut self) -> Option<String>;
+
+    /// The next message, waiting for it at most `limit` (an agent's silence
+    /// exit fires when the limit passes first). The default does not wait: it
+    /// gives [`Inbox::next_message`], or [`Incoming::Closed`] when there is none.
+    fn next_message_within(&mut self, limit: std::time::Duration) -> Incoming {
+        let _ = limit;
+        self.next_message().map_or(Incoming::Closed, Incoming::Message)
+    }
+}
+
+/// What an inbox gave while the run waited with a deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A user message.
+    Message(String),
+    /// The time passed with no message.
+    TimedOut,
+    /// No message now, nor any to wait for (the run then pauses).
+    Closed,
 }
 
 /// An inbox over a list of messages.
@@ -163,19 +183,25 @@ impl Run {
                     let outcome = self.enter(&node).await;
                     self.settle(&node, outcome, RetryStep::Enter).await;
                 }
-                Position::Waiting { node, paused, .. } => {
+                Position::Waiting { node, paused, deadline } => {
                     self.join_companions().await;
                     if self.state.status != RunStatus::WaitingForUser {
                         self.commit()?;
                         return Ok(self.state.status);
                     }
                     self.commit()?;
-                    match inbox.next_message() {
-                        Some(text) => {
+                    let incoming = match silence::remaining(deadline.as_deref()) {
+                        Some(left) if left.is_zero() => Incoming::TimedOut,
+                        Some(left) => inbox.next_message_within(left),
+                        None => inbox.next_message().map_or(Incoming::Closed, Incoming::Message),
+                    };
+                    match incoming {
+                        Incoming::Message(text) => {
                             let outcome = self.on_message(&node, text).await;
                             self.settle(&node, outcome, RetryStep::Message).await;
                         }
-                        None => {
+                        Incoming::TimedOut => self.take_silence(&node),
+                        Incoming::Closed => {
                             if !paused {
                                 self.pause(&node);
                                 self.emit(EventBody::Paused {
@@ -184,7 +210,7 @@ impl Run {
                                     queue: None,
                                     message: None,
                                     prompt: None,
-                                    deadline: None,
+                                    deadline: self.deadline().map(Value::String),
                                 });
                             }
                             self.commit()?;
@@ -218,12 +244,19 @@ impl Run {
         self.run(inbox).await
     }
 
-    /// At an approval whose deadline has passed, takes `on timeout`; returns whether it did.
+    /// At an approval whose deadline has passed, takes `on timeout`; at an
+    /// agent whose silence deadline has passed, its silence exit. Returns
+    /// whether it did, and then runs on.
     pub async fn expire(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<Option<RunStatus>, RunError> {
         if !self.deadline_passed() {
             return Ok(None);
         }
-        self.answer_pause(None)?;
+        if self.state.status == RunStatus::WaitingForUser {
+            let node = self.state.node().to_string();
+            self.take_silence(&node);
+        } else {
+            self.answer_pause(None)?;
+        }
         self.commit()?;
         self.run(inbox).await.map(Some)
     }
@@ -289,12 +322,15 @@ impl Run {
         }
     }
 
+    /// Whether the pause's deadline (an approval's `timeout`, an agent's silence) has passed.
     fn deadline_passed(&self) -> bool {
-        self.state.status == RunStatus::WaitingForApproval
-            && self
-                .deadline()
-                .and_then(|d| d.parse::<jiff::Timestamp>().ok())
-                .is_some_and(|d| d <= jiff::Timestamp::now())
+        matches!(
+            self.state.status,
+            RunStatus::WaitingForApproval | RunStatus::WaitingForUser
+        ) && self
+            .deadline()
+            .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|d| d <= jiff::Timestamp::now())
     }
 
     /// Records a step's failure as the run's end; an outage keeps the step for a retry.

@@ -102,16 +102,17 @@ impl Run {
         self.reply(id).await?;
         let program = std::sync::Arc::clone(&self.program);
         let waits = program.node(id).is_some_and(|n| {
-            n.exits()
-                .iter()
-                .filter_map(|e| program.edge(e))
-                .any(|e| e.kind == EdgeKind::TurnLimit || matches!(e.condition, Some(flow_graph::Condition::Llm(_))))
+            n.exits().iter().filter_map(|e| program.edge(e)).any(|e| {
+                matches!(e.kind, EdgeKind::TurnLimit | EdgeKind::Silence)
+                    || matches!(e.condition, Some(flow_graph::Condition::Llm(_)))
+            })
         });
         if !waits && let Some(edge) = self.try_exits(id, Phase::AfterReply, None).await? {
             self.take(id, &edge);
             return Ok(());
         }
-        self.wait(id, RunStatus::WaitingForUser, None);
+        let deadline = self.silence_deadline(id);
+        self.wait(id, RunStatus::WaitingForUser, deadline);
         Ok(())
     }
 
@@ -157,7 +158,8 @@ impl Run {
             return Ok(());
         }
         self.reply(id).await?;
-        self.wait(id, RunStatus::WaitingForUser, None);
+        let deadline = self.silence_deadline(id);
+        self.wait(id, RunStatus::WaitingForUser, deadline);
         Ok(())
     }
 

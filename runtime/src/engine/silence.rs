@@ -1,0 +1,60 @@
+//! Silence exits (`after DURATION silence -> target`): when an agent starts
+//! waiting for the user, the deadline (now + the duration) is kept in the
+//! run's position, so it is checkpointed with the state and survives a
+//! restart. The exit is taken when the inbox gives nothing before the
+//! deadline, or at once when the deadline has already passed (`flow resume`,
+//! [`Run::expire`]). A spent silence exit (`max N`) counts as absent: the
+//! agent then waits for the user with no deadline.
+
+use super::Run;
+use crate::event::EventBody;
+use crate::state::{Position, RunStatus};
+use flow_graph::EdgeKind;
+use std::time::Duration;
+
+/// How long until an RFC 3339 deadline: zero once it has passed, `None` with
+/// no deadline (or one that does not parse).
+pub(super) fn remaining(deadline: Option<&str>) -> Option<Duration> {
+    let deadline = deadline?.parse::<jiff::Timestamp>().ok()?;
+    let left = deadline.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(left).unwrap_or(Duration::ZERO))
+}
+
+impl Run {
+    /// The agent's silence exit that is not spent, with its duration.
+    fn silence_edge(&self, id: &str) -> Option<(String, u64)> {
+        let node = self.program.node(id)?;
+        node.exits().iter().find_map(|edge_id| {
+            let edge = self.program.edge(edge_id)?;
+            let ms = edge.silence_ms.filter(|_| edge.kind == EdgeKind::Silence)?;
+            (!self.spent(edge_id)).then(|| (edge_id.clone(), ms))
+        })
+    }
+
+    /// When a wait for the user starting now ends by silence (RFC 3339), if the agent has a silence exit.
+    pub(super) fn silence_deadline(&self, id: &str) -> Option<String> {
+        let (_, ms) = self.silence_edge(id)?;
+        let span = jiff::Span::new().try_milliseconds(i64::try_from(ms).ok()?).ok()?;
+        jiff::Timestamp::now().checked_add(span).ok().map(|t| t.to_string())
+    }
+
+    /// The user stayed silent until the deadline: takes the silence exit
+    /// (`resumed` with `silence` when a `paused` was written). With no exit
+    /// left to take, the agent goes on waiting without a deadline.
+    pub(super) fn take_silence(&mut self, id: &str) {
+        let Some((edge, _)) = self.silence_edge(id) else {
+            if let Position::Waiting { deadline, .. } = &mut self.state.position {
+                *deadline = None;
+            }
+            return;
+        };
+        if let Position::Waiting { paused: true, .. } = self.state.position {
+            self.emit(EventBody::Resumed {
+                node: id.to_string(),
+                with: "silence".into(),
+            });
+        }
+        self.state.status = RunStatus::Running;
+        self.take(id, &edge);
+    }
+}
