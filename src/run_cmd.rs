@@ -116,13 +116,7 @@ fn resume_inner(run_id: &str, answer: Option<Answer>, sets: &[String], common: &
     resume_with(run_id, answer, sets, false, common)
 }
 
-fn resume_with(
-    run_id: &str,
-    answer: Option<Answer>,
-    sets: &[String],
-    retry: bool,
-    common: &Common,
-) -> Result<u8, u8> {
+fn resume_with(run_id: &str, answer: Option<Answer>, sets: &[String], retry: bool, common: &Common) -> Result<u8, u8> {
     let store = open_store(common.store.as_deref())?;
     let runtime = Runtime::new(Arc::clone(&store));
     let mut run = runtime
@@ -226,7 +220,11 @@ fn finish(run: &Run, status: Result<RunStatus, RunError>, store: &dyn Store, con
                 crate::terminal::escape(state.error.as_deref().unwrap_or("unknown error"))
             );
             eprintln!("{}", palette.paint(Role::Error, &line));
-            if state.error.as_deref().is_some_and(|e| e.contains(flow_runtime::tools::NOT_STUBBED)) {
+            if state
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains(flow_runtime::tools::NOT_STUBBED))
+            {
                 eprintln!("hint: add a [tool NAME] section to the stubs script, or pass --live-tools");
             }
             1
