@@ -25,6 +25,7 @@
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod clock;
 pub mod engine;
 pub mod eval;
 pub mod event;
@@ -36,6 +37,7 @@ pub mod store;
 pub mod tools;
 pub mod tools_http;
 
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use engine::{Answer, Inbox, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env};
 pub use event::{Event, EventBody};
 pub use model::prompt::{Inspection, inspect};

@@ -2,6 +2,7 @@
 //! host registers, and HTTP requests ([`crate::tools_http`]). Every result is checked against the
 //! tool's output schema; a mismatch is a tool error.
 
+use crate::clock::Clock;
 use crate::model::scripted::{Script, StubResult};
 use crate::program::Program;
 use flow_graph::Implementation;
@@ -31,7 +32,7 @@ where
 }
 
 /// The ways a run's tools are carried out.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Toolbox {
     /// Host handlers by tool id.
     pub host: HashMap<String, Arc<dyn HostTool>>,
@@ -39,6 +40,19 @@ pub struct Toolbox {
     pub stubs: Option<Arc<Script>>,
     /// The run's secrets (an object): for HTTP tools' templates, and what the run redacts.
     pub secrets: Arc<Value>,
+    /// Where `time.now`, `time.today` and `today` read the time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Toolbox {
+    fn default() -> Toolbox {
+        Toolbox {
+            host: HashMap::new(),
+            stubs: None,
+            secrets: Arc::default(),
+            clock: Arc::new(crate::clock::SystemClock),
+        }
+    }
 }
 
 impl Toolbox {
@@ -64,12 +78,16 @@ impl Toolbox {
             }
         } else {
             match &tool.implementation {
-                Implementation::Builtin { name } => builtin(name, &ordered_args(&tool.input_schema, &input))?,
+                Implementation::Builtin { name } => {
+                    builtin(name, &ordered_args(&tool.input_schema, &input), &*self.clock)?
+                }
                 Implementation::Host {} => match self.host.get(id) {
                     Some(handler) => handler.call(input).await?,
                     None => return Err(format!("no handler is registered for host tool `{id}`")),
                 },
-                Implementation::Http { .. } => crate::tools_http::call(program, tool, &input, &self.secrets).await?,
+                Implementation::Http { .. } => {
+                    crate::tools_http::call(program, tool, &input, &self.secrets, &*self.clock).await?
+                }
             }
         };
         program
@@ -93,10 +111,17 @@ fn ordered_args(input_schema: &Value, input: &Value) -> Vec<Value> {
 }
 
 /// The runtime's builtin functions (LANGUAGE.md §5).
-pub fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
+pub fn builtin(name: &str, args: &[Value], clock: &dyn Clock) -> Result<Value, String> {
     match (name, args) {
-        ("time.now", []) => Ok(Value::String(crate::event::now_rfc3339())),
-        ("time.today", []) => Ok(Value::String(jiff::Zoned::now().date().to_string())),
+        ("time.now", []) => {
+            let now = clock.now();
+            Ok(Value::String(
+                now.round(jiff::Unit::Millisecond).unwrap_or(now).to_string(),
+            ))
+        }
+        ("time.today", []) => Ok(Value::String(
+            clock.now().to_zoned(jiff::tz::TimeZone::system()).date().to_string(),
+        )),
         ("text.lower", [Value::String(s)]) => Ok(Value::String(s.to_lowercase())),
         ("text.upper", [Value::String(s)]) => Ok(Value::String(s.to_uppercase())),
         ("math.round", [Value::Number(n)]) => {
@@ -116,6 +141,22 @@ pub fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
+        super::builtin(name, args, &crate::clock::SystemClock)
+    }
+
+    #[test]
+    fn time_builtins_read_the_run_s_clock() {
+        let clock = crate::clock::FixedClock("2030-05-06T07:08:09.123456Z".parse().unwrap());
+        assert_eq!(
+            super::builtin("time.now", &[], &clock),
+            Ok(json!("2030-05-06T07:08:09.123Z"))
+        );
+        let today = super::builtin("time.today", &[], &clock).unwrap();
+        // The system zone is at most a day either side of UTC.
+        assert!(["2030-05-05", "2030-05-06", "2030-05-07"].contains(&today.as_str().unwrap()));
+    }
 
     #[test]
     fn builtins_compute() {

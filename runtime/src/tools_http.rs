@@ -19,7 +19,13 @@ use std::time::Duration;
 const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Calls an HTTP tool with its arguments.
-pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value) -> Result<Value, String> {
+pub async fn call(
+    program: &Program,
+    tool: &Tool,
+    input: &Value,
+    secrets: &Value,
+    clock: &dyn crate::clock::Clock,
+) -> Result<Value, String> {
     let Implementation::Http {
         method,
         url,
@@ -37,6 +43,7 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
         result: None,
         params: Some(input),
         secrets: Some(secrets),
+        clock,
     };
     let mut target = String::new();
     let mut used = HashSet::new();
@@ -103,10 +110,9 @@ pub async fn call(program: &Program, tool: &Tool, input: &Value, secrets: &Value
 fn collect_params(expr: &Expr, used: &mut HashSet<String>) {
     crate::program::visit_expr(expr, &mut |e| {
         if let Expr::Path { path } = e
-            && let Some(rest) = path.strip_prefix("$.params.")
+            && let Some(name) = crate::program::param_of_path(path)
         {
-            let name = rest.split(['.', '[']).next().unwrap_or(rest);
-            used.insert(name.to_string());
+            used.insert(name);
         }
     });
 }

@@ -5,6 +5,7 @@
 
 mod decls;
 mod expr;
+pub mod functions;
 mod nodes;
 pub mod types;
 

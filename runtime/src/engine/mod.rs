@@ -95,6 +95,8 @@ pub struct Run {
     companions: JoinSet<companion::CompanionDone>,
     listeners: Vec<Listener>,
     create: Option<RunRecord>,
+    /// Where expressions and builtin tools read the time of day.
+    clock: Arc<dyn crate::clock::Clock>,
     _lock: RunLock,
 }
 

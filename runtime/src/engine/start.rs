@@ -3,6 +3,7 @@
 //! refuses the run before its first step.
 
 use super::Run;
+use crate::clock::{Clock, SystemClock};
 use crate::event::{EventBody, now_rfc3339};
 use crate::model::scripted::Script;
 use crate::model::{Model, connect};
@@ -76,6 +77,8 @@ pub struct Runtime {
     broadcast: broadcast::Sender<crate::event::Event>,
     /// Connected models by `provider:model`, shared by every run of this runtime.
     models: std::sync::Mutex<HashMap<String, Arc<dyn Model>>>,
+    /// Where runs read the time of day (`today`, `time.now`, `time.today`).
+    clock: Arc<dyn Clock>,
 }
 
 impl Runtime {
@@ -87,7 +90,14 @@ impl Runtime {
             host: HashMap::new(),
             broadcast,
             models: std::sync::Mutex::default(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Replaces the clock the runs of this runtime read the time of day from
+    /// (`today(ZONE)`, the `time.now` and `time.today` builtins); the default is the system's.
+    pub fn set_clock(&mut self, clock: impl Clock + 'static) {
+        self.clock = Arc::new(clock);
     }
 
     /// The store.
@@ -215,6 +225,7 @@ impl Runtime {
             host: self.host.clone(),
             stubs,
             secrets: Arc::new(secrets),
+            clock: Arc::clone(&self.clock),
         };
         if let Some(script) = &toolbox.stubs
             && let Some(unknown) = script.stubbed_tools().find(|t| program.tool(t).is_none())
@@ -245,6 +256,7 @@ impl Runtime {
             companions: JoinSet::new(),
             listeners: Vec::new(),
             create: None,
+            clock: Arc::clone(&self.clock),
             _lock: lock,
         })
     }
