@@ -19,7 +19,7 @@ type Reply {
 tool fetch("page-size": int) -> Reply {
   host
 }
-var number: int = 0
+var count: int = 0
 var ends: string = ""
 var day: string = ""
 var week_later: string = ""
@@ -27,7 +27,7 @@ var until_end: int = 0
 var is_code: bool = false
 action lookup {
   call fetch("page-size": 20)
-  set number = result."number"
+  set count = result."number"
   set ends = result."end"
   set day = today("Asia/Tokyo")
   set is_code = matches(result."end", r"^\d{4}-\d{2}-\d{2}$")
@@ -65,7 +65,7 @@ fn a_run_reads_quoted_fields_and_today_from_the_host_s_clock() {
     assert_eq!(status, RunStatus::Completed, "{:?}", run.state().error);
     assert_eq!(*seen.lock().unwrap(), json!({"page-size": 20}));
     let vars = &run.state().vars;
-    assert_eq!(vars["number"], json!(5));
+    assert_eq!(vars["count"], json!(5));
     assert_eq!(vars["ends"], json!("2025-07-31"));
     assert_eq!(vars["day"], json!("2025-07-01"));
     assert_eq!(vars["week_later"], json!("2025-07-08"));
