@@ -61,6 +61,7 @@ catalog! {
     E0003 Error "malformed literal";
     E0004 Error "the file has no `workflow` block";
     E0005 Error "more than one `workflow` block";
+    E0006 Error "a reserved word used as a name";
     E0101 Error "a name is declared twice";
     E0102 Error "unknown node";
     E0103 Error "unknown variable";
@@ -84,6 +85,7 @@ catalog! {
     E0208 Error "`extract` into something that is not a `var`";
     E0209 Error "a template in text that is taken literally";
     E0210 Error "a named type refers to itself";
+    E0211 Error "an invalid regular expression in `matches`, or an unknown time zone in `today`";
     E0301 Error "a cycle has no bounded edge";
     E0302 Error "dead end: a node lacks the exit it needs";
     E0303 Error "the `workflow` block has no `start`";

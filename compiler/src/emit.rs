@@ -454,13 +454,13 @@ fn text(t: &ast::Text, root: Root) -> Text {
 fn json_path(e: &ast::Expr, root: Root) -> Option<String> {
     match &e.kind {
         ExprKind::Name(n) => Some(format!(
-            "{}.{}",
+            "{}{}",
             if root == Root::Params { "$.params" } else { "$.vars" },
-            n.name
+            path_segment(&n.name)
         )),
         ExprKind::Result => Some("$.result".into()),
         ExprKind::Secret(n) => Some(format!("$.secrets.{}", n.name)),
-        ExprKind::Field { base, field, .. } => Some(format!("{}.{}", json_path(base, root)?, field.name)),
+        ExprKind::Field { base, field, .. } => Some(format!("{}{}", json_path(base, root)?, path_segment(&field.name))),
         ExprKind::Index(base, index) => match &index.kind {
             ExprKind::Lit(Literal::Number(v, true)) if *v >= 0.0 => {
                 Some(format!("{}[{}]", json_path(base, root)?, *v as u64))
@@ -469,6 +469,33 @@ fn json_path(e: &ast::Expr, root: Root) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// One member of a JSONPath (RFC 9535): `.name` for a name the shorthand
+/// takes, else `['name']` with `'`, `\\` and control characters escaped.
+fn path_segment(name: &str) -> String {
+    let mut chars = name.chars();
+    let shorthand = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if shorthand {
+        return format!(".{name}");
+    }
+    let mut out = String::from("['");
+    for c in name.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push_str("']");
+    out
 }
 
 fn op(op: Op, args: Vec<Expr>) -> Expr {

@@ -38,6 +38,22 @@ pub const BUILTINS: &[(&str, &str, &str)] = &[
         "contains(${1:haystack}, ${2:needle})",
         "contains(string, string) -> bool, contains([T], T) -> bool",
     ),
+    (
+        "matches",
+        "matches(${1:text}, r\"${2:pattern}\")",
+        "matches(string, PATTERN) -> bool",
+    ),
+    ("today", "today(\"${1:UTC}\")", "today(ZONE) -> string"),
+    (
+        "add_days",
+        "add_days(${1:date}, ${2:days})",
+        "add_days(string, int) -> string",
+    ),
+    (
+        "days_between",
+        "days_between(${1:from}, ${2:to})",
+        "days_between(string, string) -> int",
+    ),
 ];
 
 /// The field and exit keywords that may start a line in the `workflow` block.
@@ -153,6 +169,29 @@ pub fn doc(word: &str) -> Option<&'static str> {
         "lower" => "`lower(string) -> string`.",
         "upper" => "`upper(string) -> string`.",
         "contains" => "`contains(string, string) -> bool` or `contains([T], T) -> bool`.",
+        "matches" => {
+            "`matches(string, PATTERN) -> bool`: whether the regular expression (a literal, checked when compiling) is found in the text; write `^...$` to match all of it."
+        }
+        "today" => "`today(ZONE) -> string`: today's date, `YYYY-MM-DD`, in an IANA time zone given as a literal.",
+        "add_days" => "`add_days(string, int) -> string`: a `YYYY-MM-DD` date moved by a number of days.",
+        "days_between" => "`days_between(a, b) -> int`: the days from date `a` to date `b` (b − a), `YYYY-MM-DD`.",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_of_the_checker_has_a_completion_and_a_hover() {
+        for (name, _) in flow_compiler::check::functions::FUNCTIONS {
+            assert!(
+                BUILTINS.iter().any(|(b, _, _)| b == name),
+                "`{name}` is not offered as a completion"
+            );
+            assert!(doc(name).is_some(), "`{name}` has no hover text");
+        }
+        assert_eq!(BUILTINS.len(), flow_compiler::check::functions::FUNCTIONS.len());
+    }
 }

@@ -59,6 +59,14 @@ pub fn tokens(text: &str) -> Vec<Token> {
                 let (end, closed) = string_end(bytes, i + 1);
                 (TokenKind::String, end, closed)
             }
+            // A raw string `r"..."`: no escapes, it ends at the next quote.
+            b'r' if bytes.get(i + 1) == Some(&b'"') => {
+                let end_of_line = line_end(bytes, i + 2);
+                match find(&bytes[..end_of_line], i + 2, b"\"") {
+                    Some(close) => (TokenKind::String, close + 1, true),
+                    None => (TokenKind::String, end_of_line, false),
+                }
+            }
             b'0'..=b'9' => (TokenKind::Number, word_end(bytes, i, true), true),
             b'A'..=b'Z' | b'a'..=b'z' | b'_' => (TokenKind::Word, word_end(bytes, i, false), true),
             b'{' => (TokenKind::Open, i + 1, true),
@@ -160,5 +168,19 @@ mod tests {
         let last = *tokens(text).last().unwrap();
         assert!(!last.closed);
         assert_eq!(brace_pairs(&tokens(text)).len(), 1);
+    }
+
+    #[test]
+    fn raw_strings_end_at_the_next_quote_whatever_the_backslashes() {
+        let text = "set ok = matches(code, r\"^\\d{6}\\\") or rate\nr\"open";
+        let toks = tokens(text);
+        let strings: Vec<&str> = toks
+            .iter()
+            .filter(|t| t.kind == TokenKind::String)
+            .map(|t| &text[t.start as usize..t.end as usize])
+            .collect();
+        assert_eq!(strings, ["r\"^\\d{6}\\\"", "r\"open"]);
+        assert!(toks.iter().any(|t| &text[t.start as usize..t.end as usize] == "rate"));
+        assert!(!toks.last().unwrap().closed);
     }
 }

@@ -1,6 +1,7 @@
 //! Evaluates the compiled graph's expressions and texts (COMPILED_GRAPH.md,
 //! "Expressions and text") against a run's values. No parser: the tree is JSON.
 
+use crate::clock::Clock;
 use crate::program::{Program, Root};
 use flow_graph::{Expr, Op, Text, TextPart};
 use serde_json::{Map, Number, Value};
@@ -17,16 +18,19 @@ pub struct Scope<'a> {
     pub params: Option<&'a Value>,
     /// `$.secrets`, inside a tool.
     pub secrets: Option<&'a Value>,
+    /// Where `today` reads the time.
+    pub clock: &'a dyn Clock,
 }
 
 impl<'a> Scope<'a> {
     /// A scope of the variables only.
-    pub fn vars(vars: &'a Value) -> Scope<'a> {
+    pub fn vars(vars: &'a Value, clock: &'a dyn Clock) -> Scope<'a> {
         Scope {
             vars,
             result: None,
             params: None,
             secrets: None,
+            clock,
         }
     }
 }
@@ -57,7 +61,7 @@ pub fn eval(program: &Program, e: &Expr, scope: Scope<'_>) -> Result<Value, Eval
                 .iter()
                 .map(|x| eval(program, x, scope))
                 .collect::<Result<Vec<_>, _>>()?;
-            call_builtin(call, &args)
+            call_builtin(program, call, &args, scope.clock)
         }
         Expr::Op { op, args } => eval_op(program, *op, args, scope),
     }
@@ -272,8 +276,32 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-fn call_builtin(name: &str, args: &[Value]) -> Result<Value, EvalError> {
+fn call_builtin(program: &Program, name: &str, args: &[Value], clock: &dyn Clock) -> Result<Value, EvalError> {
     match (name, args) {
+        ("matches", [Value::String(s), Value::String(pattern)]) => match program.pattern(pattern) {
+            Some(regex) => Ok(Value::Bool(regex.is_match(s))),
+            None => Err(format!("the pattern {pattern:?} was not prepared")),
+        },
+        ("today", [Value::String(zone)]) => crate::clock::today(clock, zone).map(Value::String),
+        ("add_days", [Value::String(date), Value::Number(n)]) => {
+            let days = n
+                .as_i64()
+                .ok_or_else(|| format!("`add_days` takes a whole number of days, not {n}"))?;
+            let span = jiff::Span::new()
+                .try_days(days)
+                .map_err(|_| format!("`add_days`: {days} days is too many"))?;
+            let day = parse_date("add_days", date)?
+                .checked_add(span)
+                .map_err(|_| format!("`add_days`: {date} + {days} days is out of the range of dates"))?;
+            Ok(Value::String(day.to_string()))
+        }
+        ("days_between", [Value::String(a), Value::String(b)]) => {
+            let (from, to) = (parse_date("days_between", a)?, parse_date("days_between", b)?);
+            let span = from
+                .until(to)
+                .map_err(|e| format!("`days_between`: from {a} to {b}: {e}"))?;
+            Ok(Value::from(span.get_days()))
+        }
         ("len", [Value::String(s)]) => Ok(Value::from(s.chars().count())),
         ("len", [Value::Array(items)]) => Ok(Value::from(items.len())),
         ("lower", [Value::String(s)]) => Ok(Value::String(s.to_lowercase())),
@@ -285,6 +313,27 @@ fn call_builtin(name: &str, args: &[Value]) -> Result<Value, EvalError> {
             Err(format!("`{name}` cannot take ({})", kinds.join(", ")))
         }
     }
+}
+
+/// A date written `YYYY-MM-DD` (and nothing else); the error names the value.
+fn parse_date(function: &str, text: &str) -> Result<jiff::civil::Date, EvalError> {
+    let bad = || format!("`{function}`: {text:?} is not a date written YYYY-MM-DD");
+    let bytes = text.as_bytes();
+    let shape = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shape {
+        return Err(bad());
+    }
+    let number = |range: std::ops::Range<usize>| text[range].parse::<i16>().map_err(|_| bad());
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let month = i8::try_from(month).map_err(|_| bad())?;
+    let day = i8::try_from(day).map_err(|_| bad())?;
+    jiff::civil::Date::new(year, month, day).map_err(|_| bad())
 }
 
 /// A value's JSON kind, for error messages.
@@ -333,15 +382,60 @@ fn display_operand(e: &Expr) -> String {
 
 fn display_path(path: &str) -> String {
     let rest = path.strip_prefix("$.").unwrap_or(path);
-    if let Some(r) = rest.strip_prefix("vars.") {
+    let shown = if let Some(r) = rest.strip_prefix("vars.") {
         r.to_string()
     } else if let Some(r) = rest.strip_prefix("params.") {
         r.to_string()
+    } else if let Some(r) = rest.strip_prefix("params") {
+        r.trim_start_matches('.').to_string()
     } else if let Some(r) = rest.strip_prefix("secrets.") {
         format!("secret.{r}")
     } else {
         rest.to_string()
+    };
+    quoted_members(&shown)
+}
+
+/// `a['page-size']` shown as source: `a."page-size"`.
+fn quoted_members(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(at) = rest.find("['") {
+        out.push_str(&rest[..at]);
+        let mut name = String::new();
+        let mut chars = rest[at + 2..].char_indices();
+        let mut end = None;
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some((_, e)) = chars.next() {
+                        name.push(match e {
+                            'n' => '\n',
+                            't' => '\t',
+                            'r' => '\r',
+                            other => other,
+                        });
+                    }
+                }
+                '\'' => {
+                    end = Some(at + 2 + i + 2);
+                    break;
+                }
+                c => name.push(c),
+            }
+        }
+        let Some(end) = end.filter(|e| *e <= rest.len()) else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(&Value::String(name).to_string());
+        rest = &rest[end..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// Shows a text with its templates as `{{ expr }}` placeholders.
@@ -387,7 +481,7 @@ mod tests {
     fn run(expr: Value, vars: Value) -> Result<Value, EvalError> {
         let expr = e(expr);
         let program = program_with(std::slice::from_ref(&expr));
-        eval(&program, &expr, Scope::vars(&vars))
+        eval(&program, &expr, Scope::vars(&vars, &crate::clock::SystemClock))
     }
 
     #[test]
@@ -477,7 +571,7 @@ mod tests {
         let program = program_with(&exprs);
         let vars = json!({"name": "Ana", "o": null, "l": [1, "a"]});
         assert_eq!(
-            render(&program, &text, Scope::vars(&vars)),
+            render(&program, &text, Scope::vars(&vars, &crate::clock::SystemClock)),
             Ok("Hi Ana, [1,\"a\"]".into())
         );
         let shown = display(&e(
@@ -485,5 +579,88 @@ mod tests {
         ));
         assert_eq!(shown, "order.id ?? \"none\"");
         assert_eq!(display(&e(json!({"path": "$.secrets.KEY"}))), "secret.KEY");
+    }
+
+    #[test]
+    fn matches_searches_with_the_prepared_pattern() {
+        let v = json!({"code": "ab123456", "zip": "123456"});
+        let call = |path: &str, pattern: &str| {
+            run(
+                json!({"call": "matches", "args": [{"path": path}, {"lit": pattern}]}),
+                v.clone(),
+            )
+        };
+        assert_eq!(call("$.vars.zip", r"^\d{6}$"), Ok(json!(true)));
+        assert_eq!(call("$.vars.code", r"^\d{6}$"), Ok(json!(false)));
+        // A search, not a whole-string match.
+        assert_eq!(call("$.vars.code", r"\d{6}"), Ok(json!(true)));
+        // The pattern must be a literal the program prepared.
+        let program = program_with(&[]);
+        let expr = e(json!({"call": "matches", "args": [{"lit": "x"}, {"lit": "x"}]}));
+        assert!(eval(&program, &expr, Scope::vars(&v, &crate::clock::SystemClock)).is_err());
+    }
+
+    #[test]
+    fn today_reads_the_scope_s_clock_in_the_zone() {
+        let clock = crate::clock::FixedClock("2024-03-10T03:00:00Z".parse().unwrap());
+        let expr = e(json!({"call": "today", "args": [{"lit": "America/New_York"}]}));
+        let program = program_with(std::slice::from_ref(&expr));
+        let vars = json!({});
+        // 03:00 UTC is still the evening before in New York.
+        assert_eq!(
+            eval(&program, &expr, Scope::vars(&vars, &clock)),
+            Ok(json!("2024-03-09"))
+        );
+        let tokyo = e(json!({"call": "today", "args": [{"lit": "Asia/Tokyo"}]}));
+        let program = program_with(std::slice::from_ref(&tokyo));
+        assert_eq!(
+            eval(&program, &tokyo, Scope::vars(&vars, &clock)),
+            Ok(json!("2024-03-10"))
+        );
+    }
+
+    #[test]
+    fn date_functions_count_calendar_days() {
+        let v = json!({"d": "2024-02-28", "bad": "2024-02-30", "loose": "2024-2-28"});
+        let add = |date: Value, days: Value| run(json!({"call": "add_days", "args": [date, days]}), v.clone());
+        let d = json!({"path": "$.vars.d"});
+        assert_eq!(add(d.clone(), json!({"lit": 1})), Ok(json!("2024-02-29")));
+        assert_eq!(add(d.clone(), json!({"lit": 2})), Ok(json!("2024-03-01")));
+        assert_eq!(add(d.clone(), json!({"lit": -59})), Ok(json!("2023-12-31")));
+        assert_eq!(add(d.clone(), json!({"lit": 366})), Ok(json!("2025-02-28")));
+        let bad = add(json!({"path": "$.vars.bad"}), json!({"lit": 1})).unwrap_err();
+        assert!(bad.contains("\"2024-02-30\"") && bad.contains("YYYY-MM-DD"), "{bad}");
+        assert!(add(json!({"path": "$.vars.loose"}), json!({"lit": 1})).is_err());
+        assert!(add(d.clone(), json!({"lit": 1.5})).is_err());
+        assert!(add(json!({"lit": "9999-12-31"}), json!({"lit": 1})).is_err());
+        let between = |a: &str, b: &str| {
+            run(
+                json!({"call": "days_between", "args": [{"lit": a}, {"lit": b}]}),
+                v.clone(),
+            )
+        };
+        assert_eq!(between("2024-02-28", "2024-03-01"), Ok(json!(2)));
+        assert_eq!(between("2024-03-01", "2024-02-28"), Ok(json!(-2)));
+        assert_eq!(between("2023-01-01", "2024-01-01"), Ok(json!(365)));
+        assert_eq!(between("2024-01-01", "2024-01-01"), Ok(json!(0)));
+        let err = between("2024-01-01", "soon").unwrap_err();
+        assert!(err.contains("\"soon\""), "{err}");
+    }
+
+    #[test]
+    fn bracket_paths_read_quoted_members_and_show_as_source() {
+        let vars = json!({"reply": {"number": 5, "page-size": 20, "it's": true}});
+        assert_eq!(run(json!({"path": "$.vars.reply.number"}), vars.clone()), Ok(json!(5)));
+        assert_eq!(
+            run(json!({"path": "$.vars.reply['page-size']"}), vars.clone()),
+            Ok(json!(20))
+        );
+        assert_eq!(run(json!({"path": "$.vars.reply['it\\'s']"}), vars), Ok(json!(true)));
+        assert_eq!(
+            display(&e(json!({"path": "$.vars.reply['page-size']"}))),
+            "reply.\"page-size\""
+        );
+        assert_eq!(display(&e(json!({"path": "$.params['page-size']"}))), "\"page-size\"");
+        assert_eq!(display(&e(json!({"path": "$.vars.x[0]['a b']"}))), "x[0].\"a b\"");
     }
 }

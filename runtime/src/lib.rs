@@ -25,6 +25,7 @@
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod clock;
 pub mod engine;
 pub mod eval;
 pub mod event;
@@ -37,6 +38,7 @@ pub mod store;
 pub mod tools;
 pub mod tools_http;
 
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use engine::{
     Activity, Answer, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env,
 };

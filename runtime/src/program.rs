@@ -54,6 +54,7 @@ pub struct Program {
     edges: HashMap<String, usize>,
     tools: HashMap<String, usize>,
     paths: HashMap<String, CompiledPath>,
+    patterns: HashMap<String, regex::Regex>,
     variables: HashMap<String, usize>,
     var_validators: HashMap<String, jsonschema::Validator>,
     output_validators: HashMap<String, jsonschema::Validator>,
@@ -108,6 +109,7 @@ impl Program {
             edges,
             tools,
             paths: HashMap::new(),
+            patterns: HashMap::new(),
             variables,
             var_validators: HashMap::new(),
             output_validators: HashMap::new(),
@@ -115,6 +117,7 @@ impl Program {
         };
         program.check_references()?;
         program.compile_paths()?;
+        program.compile_calls()?;
         program.compile_validators()?;
         Ok(program)
     }
@@ -196,6 +199,44 @@ impl Program {
             self.paths.insert(path, compiled);
         }
         Ok(())
+    }
+
+    /// Compiles the pattern of every `matches` and checks the zone of every
+    /// `today`: both must be literals (the compiler checked them already).
+    fn compile_calls(&mut self) -> Result<(), LoadError> {
+        let mut calls: Vec<(String, Option<Value>)> = Vec::new();
+        visit_graph(&self.graph, &mut |e| {
+            if let Expr::Call { call, args } = e {
+                let literal = match call.as_str() {
+                    "matches" => args.get(1),
+                    "today" => args.first(),
+                    _ => return,
+                };
+                let literal = match literal {
+                    Some(Expr::Lit { lit }) => Some(lit.clone()),
+                    _ => None,
+                };
+                calls.push((call.clone(), literal));
+            }
+        });
+        for (call, literal) in calls {
+            let Some(Value::String(text)) = literal else {
+                return Err(LoadError(format!("the graph calls `{call}` without a string literal")));
+            };
+            if call == "today" {
+                crate::clock::zone(&text).map_err(|e| LoadError(format!("`today`: {e}")))?;
+            } else if let std::collections::hash_map::Entry::Vacant(slot) = self.patterns.entry(text) {
+                let regex = regex::Regex::new(slot.key())
+                    .map_err(|e| LoadError(format!("`matches` has an invalid pattern {:?}: {e}", slot.key())))?;
+                slot.insert(regex);
+            }
+        }
+        Ok(())
+    }
+
+    /// The compiled regular expression of a `matches` pattern of the graph.
+    pub fn pattern(&self, pattern: &str) -> Option<&regex::Regex> {
+        self.patterns.get(pattern)
     }
 
     fn compile_validators(&mut self) -> Result<(), LoadError> {
@@ -331,6 +372,36 @@ pub fn compile_path(path: &str) -> Result<CompiledPath, LoadError> {
         Some(JsonPath::parse(&format!("${tail}")).map_err(|e| LoadError(format!("bad path `{path}`: {e}")))?)
     };
     Ok(CompiledPath { root, query })
+}
+
+/// The tool parameter a `$.params` path starts with: `a` for `$.params.a.b`,
+/// `page-size` for `$.params['page-size']`.
+pub fn param_of_path(path: &str) -> Option<String> {
+    if let Some(rest) = path.strip_prefix("$.params.") {
+        return Some(rest.split(['.', '[']).next().unwrap_or(rest).to_string());
+    }
+    let rest = path.strip_prefix("$.params['")?;
+    let mut name = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => return Some(name),
+            '\\' => match chars.next()? {
+                'b' => name.push('\u{8}'),
+                'f' => name.push('\u{c}'),
+                'n' => name.push('\n'),
+                'r' => name.push('\r'),
+                't' => name.push('\t'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    name.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                other => name.push(other),
+            },
+            c => name.push(c),
+        }
+    }
+    None
 }
 
 /// Calls `f` on every expression of the graph, nested ones included.

@@ -6,6 +6,7 @@
 //! which reach nothing outside, always run).
 
 use crate::model::CallError;
+use crate::clock::Clock;
 use crate::model::scripted::{Script, StubResult};
 use crate::program::Program;
 use crate::secrets::Redactor;
@@ -36,7 +37,7 @@ where
 }
 
 /// The ways a run's tools are carried out.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Toolbox {
     /// Host handlers by tool id.
     pub host: HashMap<String, Arc<dyn HostTool>>,
@@ -48,6 +49,21 @@ pub struct Toolbox {
     pub redactor: Arc<Redactor>,
     /// With stubs, whether the tools they do not stub may still be carried out.
     pub live_tools: bool,
+    /// Where `time.now`, `time.today` and `today` read the time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Toolbox {
+    fn default() -> Toolbox {
+        Toolbox {
+            host: HashMap::new(),
+            stubs: None,
+            secrets: Arc::default(),
+            redactor: Arc::default(),
+            live_tools: false,
+            clock: Arc::new(crate::clock::SystemClock),
+        }
+    }
 }
 
 /// Part of the error of a tool called while stubs are in use that they do not stub.
@@ -99,13 +115,15 @@ impl Toolbox {
                 .into());
             }
             match &tool.implementation {
-                Implementation::Builtin { name } => builtin(name, &ordered_args(&tool.input_schema, &input))?,
+                Implementation::Builtin { name } => {
+                    builtin(name, &ordered_args(&tool.input_schema, &input), &*self.clock)?
+                }
                 Implementation::Host {} => match self.host.get(id) {
                     Some(handler) => handler.call(input).await?,
                     None => return Err(format!("no handler is registered for host tool `{id}`").into()),
                 },
                 Implementation::Http { .. } => {
-                    crate::tools_http::call(program, tool, &input, &self.secrets, &self.redactor).await?
+                    crate::tools_http::call(program, tool, &input, &self.secrets, &self.redactor, &*self.clock).await?
                 }
             }
         };
@@ -130,10 +148,17 @@ fn ordered_args(input_schema: &Value, input: &Value) -> Vec<Value> {
 }
 
 /// The runtime's builtin functions (LANGUAGE.md §5).
-pub fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
+pub fn builtin(name: &str, args: &[Value], clock: &dyn Clock) -> Result<Value, String> {
     match (name, args) {
-        ("time.now", []) => Ok(Value::String(crate::event::now_rfc3339())),
-        ("time.today", []) => Ok(Value::String(jiff::Zoned::now().date().to_string())),
+        ("time.now", []) => {
+            let now = clock.now();
+            Ok(Value::String(
+                now.round(jiff::Unit::Millisecond).unwrap_or(now).to_string(),
+            ))
+        }
+        ("time.today", []) => Ok(Value::String(
+            clock.now().to_zoned(jiff::tz::TimeZone::system()).date().to_string(),
+        )),
         ("text.lower", [Value::String(s)]) => Ok(Value::String(s.to_lowercase())),
         ("text.upper", [Value::String(s)]) => Ok(Value::String(s.to_uppercase())),
         ("math.round", [Value::Number(n)]) => {
@@ -153,6 +178,22 @@ pub fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
+        super::builtin(name, args, &crate::clock::SystemClock)
+    }
+
+    #[test]
+    fn time_builtins_read_the_run_s_clock() {
+        let clock = crate::clock::FixedClock("2030-05-06T07:08:09.123456Z".parse().unwrap());
+        assert_eq!(
+            super::builtin("time.now", &[], &clock),
+            Ok(json!("2030-05-06T07:08:09.123Z"))
+        );
+        let today = super::builtin("time.today", &[], &clock).unwrap();
+        // The system zone is at most a day either side of UTC.
+        assert!(["2030-05-05", "2030-05-06", "2030-05-07"].contains(&today.as_str().unwrap()));
+    }
 
     #[test]
     fn builtins_compute() {

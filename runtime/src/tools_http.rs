@@ -31,6 +31,7 @@ pub async fn call(
     input: &Value,
     secrets: &Value,
     redactor: &Redactor,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<Value, CallError> {
     let Implementation::Http {
         method,
@@ -49,6 +50,7 @@ pub async fn call(
         result: None,
         params: Some(input),
         secrets: Some(secrets),
+        clock,
     };
     let mut target = String::new();
     let mut used = HashSet::new();
@@ -183,10 +185,9 @@ fn form_value(name: &str, value: Value) -> Result<Option<String>, String> {
 fn collect_params(expr: &Expr, used: &mut HashSet<String>) {
     crate::program::visit_expr(expr, &mut |e| {
         if let Expr::Path { path } = e
-            && let Some(rest) = path.strip_prefix("$.params.")
+            && let Some(name) = crate::program::param_of_path(path)
         {
-            let name = rest.split(['.', '[']).next().unwrap_or(rest);
-            used.insert(name.to_string());
+            used.insert(name);
         }
     });
 }

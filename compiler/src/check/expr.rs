@@ -8,11 +8,8 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use std::rc::Rc;
 
-/// The builtin functions of expressions.
-const FUNCTIONS: &[&str] = &["len", "lower", "upper", "contains"];
-
 /// A path written as `a.b.c`, used as the key of narrowing.
-fn path_key(expr: &Expr) -> Option<String> {
+pub(super) fn path_key(expr: &Expr) -> Option<String> {
     match &expr.kind {
         ExprKind::Name(n) => Some(n.name.clone()),
         ExprKind::Result => Some("result".into()),
@@ -79,7 +76,7 @@ impl Checker<'_, '_> {
         );
     }
 
-    fn optional_used(&mut self, expr: &Expr, found: &Ty) {
+    pub(super) fn optional_used(&mut self, expr: &Expr, found: &Ty) {
         let name = path_key(expr).unwrap_or_else(|| "this value".into());
         self.push(
             Diagnostic::new(
@@ -114,6 +111,8 @@ impl Checker<'_, '_> {
             ExprKind::Name(name) => self.name(name, scope),
             ExprKind::Result => match &scope.result {
                 Some(ty) => ty.clone(),
+                // A variable wrongly named `result` (E0006 at its declaration): read it, without a cascade.
+                None if self.program.vars.contains_key("result") => Ty::Any,
                 None => {
                     self.push(
                         Diagnostic::new(Code::E0206, expr.span, "`result` is used outside an action with a `call`")
@@ -335,6 +334,7 @@ impl Checker<'_, '_> {
                             .primary("no such field");
                     diag = match best {
                         Some(b) => {
+                            let b = crate::syntax::reserved::name_source(b);
                             diag.help(format!("did you mean `{b}`?"))
                                 .fix(format!("replace with `{b}`"), field.span, b)
                         }
@@ -364,7 +364,7 @@ impl Checker<'_, '_> {
     }
 
     /// Checks one operand of an operator (E0207, or E0202 for an optional).
-    fn operand(
+    pub(super) fn operand(
         &mut self,
         expr: &Expr,
         ty: &Ty,
@@ -544,91 +544,6 @@ impl Checker<'_, '_> {
                 .primary("never equal")
                 .help("compare values of the same type"),
         );
-    }
-
-    fn call(&mut self, expr: &Expr, name: &Ident, args: &[Expr], scope: &Scope) -> Ty {
-        let arg_types: Vec<Ty> = args.iter().map(|a| self.infer(a, scope)).collect();
-        let arity = match name.name.as_str() {
-            "len" | "lower" | "upper" => 1,
-            "contains" => 2,
-            _ => {
-                let best = crate::suggest::closest(&name.name, FUNCTIONS.iter().copied());
-                let mut diag = Diagnostic::new(Code::E0108, name.span, format!("unknown function `{}`", name.name))
-                    .primary("no builtin of this name");
-                diag = match best {
-                    Some(b) => {
-                        diag.help(format!("did you mean `{b}`?"))
-                            .fix(format!("replace with `{b}`"), name.span, b)
-                    }
-                    None => diag.help("the functions are `len`, `lower`, `upper` and `contains`"),
-                };
-                self.push(diag);
-                return Ty::Error;
-            }
-        };
-        if args.len() != arity {
-            self.push(
-                Diagnostic::new(
-                    Code::E0201,
-                    expr.span,
-                    format!(
-                        "`{}` takes {arity} argument{}, found {}",
-                        name.name,
-                        if arity == 1 { "" } else { "s" },
-                        args.len()
-                    ),
-                )
-                .primary("wrong number of arguments"),
-            );
-            return Ty::Error;
-        }
-        let types = &self.program.types;
-        match name.name.as_str() {
-            "len" => {
-                self.operand(
-                    &args[0],
-                    &arg_types[0],
-                    "len",
-                    |t, types| types.is_stringy(t) || matches!(types.resolve(t), Ty::List(_)),
-                    "a string or a list",
-                );
-                Ty::Int
-            }
-            "lower" | "upper" => {
-                self.operand(
-                    &args[0],
-                    &arg_types[0],
-                    &name.name.clone(),
-                    |t, types| types.is_stringy(t),
-                    "a string",
-                );
-                Ty::String
-            }
-            _ => {
-                match types.resolve(arg_types[0].unwrap_optional()).clone() {
-                    Ty::List(item) => {
-                        if arg_types[0].is_optional() {
-                            self.optional_used(&args[0], &arg_types[0]);
-                        } else if !self.program.types.comparable(&arg_types[1], &item) {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::E0201,
-                                    args[1].span,
-                                    format!("`contains` looks for {} in a list of {item}", arg_types[1]),
-                                )
-                                .primary("wrong type"),
-                            );
-                        }
-                    }
-                    _ => {
-                        let stringy = |t: &Ty, types: &super::types::TypeTable| types.is_stringy(t);
-                        self.operand(&args[0], &arg_types[0], "contains", stringy, "a string or a list");
-                        self.operand(&args[1], &arg_types[1], "contains", stringy, "a string");
-                    }
-                }
-                Ty::Bool
-            }
-        }
     }
 
     /// The common type of two list items, if any.

@@ -6,6 +6,7 @@
 mod decls;
 mod expr;
 mod form;
+pub mod functions;
 mod nodes;
 pub mod types;
 

@@ -2,6 +2,7 @@
 //! each, explained by re-parsing them with a strict rule.
 
 use super::expected::explain;
+use super::reserved::{NameRole, ReservedName};
 use super::{FlowParser, Rule};
 use crate::ast::*;
 use crate::codes::Code;
@@ -83,6 +84,7 @@ pub fn lower(src: &str, diags: &mut Diagnostics) -> File {
         depth: 0,
         expr_ops: 0,
         has_syntax_errors: false,
+        reserved: Vec::new(),
     };
     let mut file = match FlowParser::parse(Rule::file, src) {
         Ok(mut pairs) => lowerer.file(pairs.next().expect("file pair")),
@@ -101,6 +103,7 @@ pub fn lower(src: &str, diags: &mut Diagnostics) -> File {
             File::default()
         }
     };
+    lowerer.report_reserved();
     file.has_syntax_errors = lowerer.has_syntax_errors;
     file
 }
@@ -117,6 +120,8 @@ pub(super) struct Lowerer<'s> {
     /// Operators and accesses counted so far in the current top-level expression.
     expr_ops: usize,
     has_syntax_errors: bool,
+    /// Reserved words written as names, reported as E0006 at the end.
+    pub(super) reserved: Vec<ReservedName>,
 }
 
 fn pratt() -> &'static PrattParser<Rule> {
@@ -195,9 +200,13 @@ impl<'s> Lowerer<'s> {
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        self.plain_ident(&pair)
+    }
+
+    pub(super) fn plain_ident(&self, pair: &Pair<'_, Rule>) -> Ident {
         Ident {
             name: pair.as_str().to_string(),
-            span: self.span(&pair),
+            span: self.span(pair),
         }
     }
 
@@ -212,7 +221,7 @@ impl<'s> Lowerer<'s> {
                 Rule::var_decl => Some(self.variable_decl(child, VarKind::Var)),
                 Rule::secret_decl => {
                     let name = child.into_inner().nth(1).expect("secret name");
-                    Some(Item::Secret(self.ident(name)))
+                    Some(Item::Secret(self.decl_ident(name, "a secret")))
                 }
                 Rule::tool_decl => Some(self.tool_decl(child)),
                 Rule::knowledge_decl => Some(self.knowledge_decl(child)),
@@ -263,7 +272,7 @@ impl<'s> Lowerer<'s> {
         let head = pair.into_inner().next().filter(|p| p.as_rule() == Rule::item_head)?;
         let mut inner = head.into_inner();
         let kind = NodeKind::from_keyword(inner.next()?.as_str())?;
-        let name = self.ident(inner.next()?);
+        let name = self.decl_ident(inner.next()?, "a node");
         Some(Item::Node(Node {
             kind,
             name,
@@ -279,7 +288,7 @@ impl<'s> Lowerer<'s> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         inner.next(); // `workflow`
-        let name = self.ident(inner.next().expect("workflow name"));
+        let name = self.decl_ident(inner.next().expect("workflow name"), "a workflow");
         let mut title = None;
         let mut rest = Vec::new();
         for child in inner {
@@ -301,7 +310,7 @@ impl<'s> Lowerer<'s> {
     fn model_decl(&mut self, pair: Pair<'_, Rule>) -> Item {
         let mut inner = pair.into_inner();
         inner.next(); // `model`
-        let name = self.ident(inner.next().expect("model name"));
+        let name = self.decl_ident(inner.next().expect("model name"), "a model");
         let models = inner
             .filter(|p| p.as_rule() == Rule::string)
             .map(|p| self.text(p))
@@ -312,7 +321,7 @@ impl<'s> Lowerer<'s> {
     fn type_decl(&mut self, pair: Pair<'_, Rule>) -> Item {
         let mut inner = pair.into_inner();
         inner.next(); // `type`
-        let name = self.ident(inner.next().expect("type name"));
+        let name = self.decl_ident(inner.next().expect("type name"), "a type");
         let def = inner.next().expect("type definition");
         let ty = match def.as_rule() {
             Rule::object_type => {
@@ -330,7 +339,12 @@ impl<'s> Lowerer<'s> {
     fn variable_decl(&mut self, pair: Pair<'_, Rule>, kind: VarKind) -> Item {
         let mut inner = pair.into_inner();
         inner.next(); // `input` or `var`
-        let name = self.ident(inner.next().expect("variable name"));
+        let what = if kind == VarKind::Input {
+            "an input"
+        } else {
+            "a variable"
+        };
+        let name = self.decl_ident(inner.next().expect("variable name"), what);
         let ty = self.type_expr(inner.next().expect("variable type"));
         let default = inner.next().map(|p| self.const_value(p));
         Item::Variable(VariableDecl {
@@ -345,7 +359,7 @@ impl<'s> Lowerer<'s> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         inner.next(); // `tool`
-        let name = self.ident(inner.next().expect("tool name"));
+        let name = self.decl_ident(inner.next().expect("tool name"), "a tool");
         let mut params = Vec::new();
         let mut returns = None;
         let mut rest = Vec::new();
@@ -354,7 +368,7 @@ impl<'s> Lowerer<'s> {
                 Rule::params => {
                     for param in child.into_inner() {
                         let mut p = param.into_inner();
-                        let name = self.ident(p.next().expect("param name"));
+                        let name = self.field_name(p.next().expect("param name"), NameRole::Param);
                         let ty = self.type_expr(p.next().expect("param type"));
                         params.push(Param { name, ty });
                     }
@@ -377,7 +391,7 @@ impl<'s> Lowerer<'s> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         inner.next(); // `knowledge`
-        let name = self.ident(inner.next().expect("knowledge name"));
+        let name = self.decl_ident(inner.next().expect("knowledge name"), "a knowledge base");
         let body = self.block(inner.collect(), span, "knowledge");
         Item::Knowledge(KnowledgeDecl { name, body })
     }
@@ -386,7 +400,7 @@ impl<'s> Lowerer<'s> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
         let kind = NodeKind::from_keyword(inner.next().expect("node kind").as_str()).expect("node kind keyword");
-        let name = self.ident(inner.next().expect("node name"));
+        let name = self.decl_ident(inner.next().expect("node name"), "a node");
         let body = self.block(inner.collect(), span, kind.as_str());
         Item::Node(Node {
             kind,
@@ -483,7 +497,7 @@ impl<'s> Lowerer<'s> {
                 let args = inner
                     .map(|arg| {
                         let mut a = arg.into_inner();
-                        let name = self.ident(a.next().expect("arg name"));
+                        let name = self.field_name(a.next().expect("arg name"), NameRole::Arg);
                         let value = self.expr(a.next().expect("arg value"));
                         (name, value)
                     })
@@ -500,7 +514,7 @@ impl<'s> Lowerer<'s> {
             Rule::f_prompt => FieldKind::Prompt(self.text(next())),
             Rule::f_timeout => FieldKind::Timeout(self.duration(next())),
             Rule::f_say => FieldKind::Say(self.text(next())),
-            Rule::f_outcome => FieldKind::Outcome(self.ident(next())),
+            Rule::f_outcome => FieldKind::Outcome(self.decl_ident(next(), "an outcome")),
             Rule::f_description => FieldKind::Description(self.text(next())),
             Rule::f_http => {
                 let method = next().as_str().to_string();
@@ -738,7 +752,7 @@ impl<'s> Lowerer<'s> {
             .into_inner()
             .map(|field| {
                 let mut f = field.into_inner();
-                let name = self.ident(f.next().expect("field name"));
+                let name = self.field_name(f.next().expect("field name"), NameRole::Field);
                 let ty = self.type_expr(f.next().expect("field type"));
                 (name, ty)
             })
@@ -771,7 +785,7 @@ impl<'s> Lowerer<'s> {
                     .into_inner()
                     .map(|entry| {
                         let mut e = entry.into_inner();
-                        let key = self.ident(e.next().expect("key"));
+                        let key = self.field_name(e.next().expect("key"), NameRole::Key);
                         let value = self.const_value(e.next().expect("value"));
                         (key, value)
                     })
@@ -876,7 +890,7 @@ impl<'s> Lowerer<'s> {
             let kind = match post.as_rule() {
                 Rule::field_access | Rule::opt_field_access => {
                     let optional = post.as_rule() == Rule::opt_field_access;
-                    let field = self.ident(post.into_inner().next().expect("field name"));
+                    let field = self.field_name(post.into_inner().next().expect("field name"), NameRole::FieldRead);
                     ExprKind::Field {
                         base: Box::new(expr),
                         field,
@@ -956,7 +970,7 @@ impl<'s> Lowerer<'s> {
             .into_inner()
             .map(|entry| {
                 let mut e = entry.into_inner();
-                let key = self.ident(e.next().expect("key"));
+                let key = self.field_name(e.next().expect("key"), NameRole::Key);
                 let value = self.expr(e.next().expect("value"));
                 (key, value)
             })

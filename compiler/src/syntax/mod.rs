@@ -3,6 +3,7 @@
 
 mod expected;
 mod lower;
+pub mod reserved;
 mod text;
 
 pub use lower::lower;

@@ -33,6 +33,19 @@ impl Lowerer<'_> {
                     self.offset + part.as_span().start(),
                     part.as_str().to_string(),
                 )),
+                Rule::raw_string => {
+                    // `r"..."`: its characters as written, no escapes, no templates.
+                    for raw in part.into_inner() {
+                        if raw.as_rule() == Rule::raw_chars {
+                            pieces.push(Piece::Chars(
+                                self.offset + raw.as_span().start(),
+                                raw.as_str().to_string(),
+                            ));
+                        } else if raw.as_str().is_empty() {
+                            self.unterminated(span, false);
+                        }
+                    }
+                }
                 Rule::escape => pieces.push(Piece::Escaped(self.escape(&part))),
                 Rule::template => pieces.push(Piece::Template(self.template(part))),
                 Rule::str_close | Rule::prose_close => {

@@ -300,7 +300,8 @@ fn expression(file: &File, text: &str, c: &Cursor, calls: bool) -> Vec<Completio
             .iter()
             .map(|(f, ty)| {
                 item(
-                    &f.name,
+                    // A field named by a reserved word (or not an identifier) is written quoted.
+                    &flow_compiler::syntax::reserved::name_source(&f.name),
                     CompletionItemKind::FIELD,
                     Some(slice(text, ty.span).to_string()),
                 )

@@ -47,7 +47,7 @@ impl Run {
             }
             Node::Action(a) if a.tool_id.is_none() => {
                 for (var, expr) in &a.output_mapping {
-                    if let Ok(value) = eval(&program, expr, Scope::vars(&self.state.vars)) {
+                    if let Ok(value) = eval(&program, expr, Scope::vars(&self.state.vars, &*self.clock)) {
                         self.set_var(&target, var.clone(), value);
                     }
                 }
@@ -138,6 +138,7 @@ impl Run {
                     result: Some(&result),
                     params: None,
                     secrets: None,
+                    clock: &*self.clock,
                 };
                 if let Ok(value) = eval(&program, expr, scope) {
                     values.push((var.clone(), value));

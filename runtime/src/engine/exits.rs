@@ -69,6 +69,7 @@ impl Run {
                         result,
                         params: None,
                         secrets: None,
+                        clock: &*self.clock,
                     };
                     eval_bool(&program, e, scope).map_err(|why| format!("exit `{edge_id}`: {why}"))?
                 }

@@ -125,6 +125,8 @@ pub struct Run {
     create: Option<RunRecord>,
     /// Set when the step's failure is an outage (a model group or an HTTP tool down).
     outage: bool,
+    /// Where expressions and builtin tools read the time of day.
+    clock: Arc<dyn crate::clock::Clock>,
     _lock: RunLock,
 }
 

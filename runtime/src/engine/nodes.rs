@@ -196,6 +196,7 @@ impl Run {
                 result: result.as_ref(),
                 params: None,
                 secrets: None,
+                clock: &*self.clock,
             };
             let value = eval(&self.program, expr, scope).map_err(|e| format!("set {var}: {e}"))?;
             values.push((var.clone(), value));
@@ -210,8 +211,8 @@ impl Run {
     pub(super) fn mapped_input(&self, mapping: &indexmap::IndexMap<String, flow_graph::Expr>) -> Result<Value, String> {
         let mut input = Map::with_capacity(mapping.len());
         for (param, expr) in mapping {
-            let value =
-                eval(&self.program, expr, Scope::vars(&self.state.vars)).map_err(|e| format!("{param}: {e}"))?;
+            let value = eval(&self.program, expr, Scope::vars(&self.state.vars, &*self.clock))
+                .map_err(|e| format!("{param}: {e}"))?;
             input.insert(param.clone(), value);
         }
         Ok(Value::Object(input))
@@ -399,7 +400,7 @@ impl Run {
 
     /// Fills a text's templates from the variables.
     pub(super) fn fill(&self, text: &Text) -> Result<String, Failure> {
-        render(&self.program, text, Scope::vars(&self.state.vars))
+        render(&self.program, text, Scope::vars(&self.state.vars, &*self.clock))
     }
 
     /// Applies an answer (or, with `None`, an expired deadline) to the current pause.

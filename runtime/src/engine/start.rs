@@ -3,6 +3,7 @@
 //! refuses the run before its first step.
 
 use super::Run;
+use crate::clock::{Clock, SystemClock};
 use crate::event::{EventBody, now_rfc3339};
 use crate::model::breaker::{Breaker, BreakerSettings};
 use crate::model::scripted::Script;
@@ -111,6 +112,8 @@ pub struct Runtime {
     /// Connected models by `provider:model`, with their breakers, shared by every run of this runtime.
     models: std::sync::Mutex<HashMap<String, Connected>>,
     breaker: BreakerSettings,
+    /// Where runs read the time of day (`today`, `time.now`, `time.today`).
+    clock: Arc<dyn Clock>,
 }
 
 /// A connected model and its circuit breaker (one per `provider:model` and runtime).
@@ -130,7 +133,14 @@ impl Runtime {
             broadcast,
             models: std::sync::Mutex::default(),
             breaker: BreakerSettings::from_env(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Replaces the clock the runs of this runtime read the time of day from
+    /// (`today(ZONE)`, the `time.now` and `time.today` builtins); the default is the system's.
+    pub fn set_clock(&mut self, clock: impl Clock + 'static) {
+        self.clock = Arc::new(clock);
     }
 
     /// Sets when the models' circuit breakers open and for how long (by default
@@ -269,6 +279,7 @@ impl Runtime {
             redactor: Arc::new(Redactor::of_secrets(&secrets)),
             secrets: Arc::new(secrets),
             live_tools: options.live_tools,
+            clock: Arc::clone(&self.clock),
         };
         if let Some(script) = &toolbox.stubs
             && let Some(unknown) = script.stubbed_tools().find(|t| program.tool(t).is_none())
@@ -301,6 +312,7 @@ impl Runtime {
             activity: None,
             create: None,
             outage: false,
+            clock: Arc::clone(&self.clock),
             _lock: lock,
         })
     }

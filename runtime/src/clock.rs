@@ -1,0 +1,73 @@
+//! Where the runtime reads the time of day for the language: `today(ZONE)`
+//! and the `time.now` / `time.today` builtin tools. A host (or a test) gives
+//! its own [`Clock`] with [`Runtime::set_clock`](crate::Runtime::set_clock);
+//! the default is the system's.
+
+use std::fmt;
+
+/// The source of "now" for a run's expressions and builtin tools.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> jiff::Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+/// A clock that always says the same instant (for tests and replays).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub jiff::Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> jiff::Timestamp {
+        self.0
+    }
+}
+
+/// A time zone by IANA name: the machine's database first (it may be newer),
+/// then the copy bundled into the binary, so a machine without
+/// `/usr/share/zoneinfo` knows every zone the compiler accepted.
+pub fn zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    jiff::tz::db()
+        .get(name)
+        .or_else(|_| jiff::tz::TimeZoneDatabase::bundled().get(name))
+        .map_err(|_| format!("unknown time zone {name:?}"))
+}
+
+/// Today's date (`YYYY-MM-DD`) in `zone` by `clock`.
+pub fn today(clock: &dyn Clock, zone_name: &str) -> Result<String, String> {
+    let tz = zone(zone_name)?;
+    Ok(clock.now().to_zoned(tz).date().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn today_is_the_date_in_the_zone_at_the_clock_s_instant() {
+        // 23:30 UTC on the 31st of December is already New Year's Day in Paris.
+        let clock = FixedClock("2024-12-31T23:30:00Z".parse().unwrap());
+        assert_eq!(today(&clock, "UTC"), Ok("2024-12-31".into()));
+        assert_eq!(today(&clock, "Europe/Paris"), Ok("2025-01-01".into()));
+        assert_eq!(today(&clock, "America/Los_Angeles"), Ok("2024-12-31".into()));
+        assert!(today(&clock, "Mars/Olympus").unwrap_err().contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn the_bundled_database_knows_the_zones_without_the_system_s() {
+        // What `zone` falls back to on a machine without /usr/share/zoneinfo.
+        let bundled = jiff::tz::TimeZoneDatabase::bundled();
+        assert!(!bundled.is_definitively_empty());
+        for name in ["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"] {
+            assert!(bundled.get(name).is_ok(), "{name}");
+        }
+    }
+}
