@@ -53,7 +53,7 @@ fn works_end_to_end(dir: &Path, expr: &str) {
         let out = flow(&["run", file], dir);
         assert_eq!(out.status.code(), Some(3), "run {file} pauses: {}", text(&out));
         let (id, state) = stored_run(dir).expect("a stored run");
-        assert_eq!(state, "paused", "{file}");
+        assert_eq!(state, "waiting_for_approval", "{file}");
         let out = flow(&["resume", &id, "--approve"], dir);
         assert_eq!(out.status.code(), Some(0), "resume {file}: {}", text(&out));
         assert!(String::from_utf8_lossy(&out.stdout).contains("done"), "{}", text(&out));
