@@ -296,3 +296,66 @@ fn the_caps_themselves_are_accepted() {
         panic!("refused: {e}");
     }
 }
+
+/// A value of a random kind: what a corruption or a careless edit leaves.
+fn random_value(rng: &mut fastrand::Rng, ids: &[String]) -> Value {
+    match rng.u8(0..9) {
+        0 => Value::Null,
+        1 => json!(rng.bool()),
+        2 => json!(u64::MAX - rng.u64(0..3)),
+        3 => json!(rng.i64(-2..3)),
+        4 => json!(f64::from(rng.u32(..)) * 1e300),
+        5 => json!(ids[rng.usize(..ids.len())]),
+        6 => json!([ids[rng.usize(..ids.len())]]),
+        7 => json!({"op": "+", "args": [{"lit": 1}]}),
+        _ => json!("x"),
+    }
+}
+
+/// Replaces one random scalar, array or object somewhere in `v`.
+fn mutate(v: &mut Value, rng: &mut fastrand::Rng, ids: &[String]) {
+    let descend = rng.u8(0..4) > 0;
+    match v {
+        Value::Array(a) if descend && !a.is_empty() => {
+            let i = rng.usize(..a.len());
+            mutate(&mut a[i], rng, ids);
+        }
+        Value::Object(o) if descend && !o.is_empty() => {
+            let i = rng.usize(..o.len());
+            if let Some(child) = o.values_mut().nth(i) {
+                mutate(child, rng, ids);
+            }
+        }
+        _ => *v = random_value(rng, ids),
+    }
+}
+
+#[test]
+fn randomly_mutated_examples_are_refused_or_loaded_never_a_panic() {
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    let mut refused = 0;
+    for name in ["order_support", "appointment_scheduling", "after_hours_triage"] {
+        let graph = example(name);
+        let mut ids: Vec<String> = Vec::new();
+        for key in ["nodes", "edges", "tools"] {
+            for item in graph[key].as_array().into_iter().flatten() {
+                ids.extend(item["id"].as_str().map(str::to_string));
+            }
+        }
+        for _ in 0..400 {
+            let mut changed = graph.clone();
+            for _ in 0..rng.usize(1..4) {
+                mutate(&mut changed, &mut rng, &ids);
+            }
+            let text = changed.to_string();
+            let loaded = std::panic::catch_unwind(|| Program::from_json(&text).map(|p| p.json.clone()));
+            match loaded {
+                Err(_) => panic!("Program::from_json panicked on {text}"),
+                Ok(Err(_)) => refused += 1,
+                // What loads must load again from its own JSON.
+                Ok(Ok(json)) => assert!(Program::from_json(&json).is_ok(), "{json}"),
+            }
+        }
+    }
+    assert!(refused > 600, "only {refused} of 1200 mutations were refused");
+}
