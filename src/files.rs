@@ -101,7 +101,7 @@ pub fn load_graph(path: &Path, compile_error_status: u8) -> Result<flow_graph::C
     use std::io::IsTerminal;
     let (name, text) = read_or_report(path)?;
     if path.extension().is_some_and(|e| e == "json") {
-        return serde_json::from_str(&text).map_err(|e| {
+        return flow_graph::from_json_str(&text).map_err(|e| {
             eprintln!("error: {name} is not a compiled graph: {e}");
             crate::EXIT_USAGE
         });

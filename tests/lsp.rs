@@ -405,3 +405,57 @@ fn diagnostic_links_point_at_flow_docs_url_and_are_left_out_without_it() {
     assert!(docs.contains(&format!("(#{})", flow_compiler::Code::E0103.docs_anchor())));
     client.shutdown();
 }
+
+/// A workflow of `n` nodes in one long chain (say, action and route in turn).
+fn chain(n: usize) -> String {
+    let mut text = String::from("workflow w {\n  start n0\n}\n\nvar x: int = 0\n");
+    for i in 0..n {
+        let next = if i + 1 == n {
+            "end".to_string()
+        } else {
+            format!("n{}", i + 1)
+        };
+        text.push_str(&match i % 3 {
+            0 => format!("\nsay n{i} {{\n  \"step {{{{x}}}}\"\n  -> {next}\n}}\n"),
+            1 => format!("\naction n{i} {{\n  set x = x + 1\n  -> {next}\n}}\n"),
+            _ => format!("\nroute n{i} {{\n  if x > 1 -> {next}\n  else -> {next}\n}}\n"),
+        });
+    }
+    text
+}
+
+#[test]
+fn a_thirty_thousand_node_file_is_served() {
+    let mut client = Client::start();
+    // A debug build on a busy machine needs a while for 30,000 nodes.
+    client.patience = std::time::Duration::from_secs(600);
+    let text = chain(30_000);
+    let uri = uri("long_chain.flow");
+    client.open(&uri, &text);
+    let published = client.diagnostics(&uri, Some(1));
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    let last_line = text.lines().count() - 3;
+    let position = json!({"line": last_line, "character": 9});
+    for (method, params) in [
+        ("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}})),
+        ("textDocument/foldingRange", json!({"textDocument": {"uri": uri}})),
+        (
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": uri}}),
+        ),
+        (
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+        ),
+        ("textDocument/hover", at(&uri, &position)),
+        ("textDocument/definition", at(&uri, &position)),
+        (
+            "textDocument/references",
+            json!({"textDocument": {"uri": uri}, "position": position, "context": {"includeDeclaration": true}}),
+        ),
+    ] {
+        let reply = client.request(method, params);
+        assert!(reply.get("error").is_none(), "{method}: {reply}");
+    }
+    client.shutdown();
+}

@@ -128,3 +128,93 @@ fn chains_inside_nested_brackets_share_one_budget() {
     let output = flow_compiler::compile(&source, "nested.flow");
     assert!(output.diagnostics.iter().any(|d| d.code == flow_compiler::Code::E0001));
 }
+
+/// A workflow of `n` nodes in one long chain (say, action and route in turn);
+/// `close` sends the last node back to the first, an unbounded cycle (E0301).
+fn chain(n: usize, close: bool) -> String {
+    let mut text = String::from("workflow w {\n  start n0\n}\n\nvar x: int = 0\n");
+    for i in 0..n {
+        let next = match i + 1 {
+            last if last == n && close => "n0".to_string(),
+            last if last == n => "end".to_string(),
+            next => format!("n{next}"),
+        };
+        text.push_str(&match i % 3 {
+            0 => format!("\nsay n{i} {{\n  \"step {{{{x}}}}\"\n  -> {next}\n}}\n"),
+            1 => format!("\naction n{i} {{\n  set x = x + 1\n  -> {next}\n}}\n"),
+            _ => format!("\nroute n{i} {{\n  if x > 1 -> {next}\n  else -> {next}\n}}\n"),
+        });
+    }
+    text
+}
+
+/// Runs `f` on a thread with the default 2 MiB stack of a test thread,
+/// whatever `RUST_MIN_STACK` says.
+fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("no panic");
+}
+
+#[test]
+fn a_hundred_thousand_node_chain_compiles_formats_draws_and_loads() {
+    on_small_stack(|| {
+        let text = chain(100_000, false);
+        let output = flow_compiler::compile(&text, "chain.flow");
+        assert!(output.diagnostics.is_empty(), "{:?}", output.diagnostics.first());
+        let graph = output.graph.expect("a graph");
+        let json = serde_json::to_string(&graph).expect("to JSON");
+        let program = flow_runtime::Program::from_json(&json).expect("the runtime loads it");
+        assert_eq!(program.graph.nodes.len(), 100_001);
+        assert!(flow_compiler::diagram::mermaid(&graph).len() > 100_000);
+        assert!(flow_compiler::diagram::dot(&graph).len() > 100_000);
+        let formatted = flow_compiler::format::format(&text).expect("formats");
+        assert!(formatted.len() >= text.len() / 2);
+        let file = flow_compiler::syntax::lower(&text, &mut flow_compiler::Diagnostics::default());
+        let symbols = flow_compiler::symbols::SymbolIndex::build(&file);
+        drop(symbols);
+    });
+}
+
+#[test]
+fn a_hundred_thousand_node_cycle_is_reported_and_rendered() {
+    on_small_stack(|| {
+        let text = chain(100_000, true);
+        let output = flow_compiler::compile(&text, "cycle.flow");
+        let cycle = output
+            .diagnostics
+            .iter()
+            .find(|d| d.code == flow_compiler::Code::E0301)
+            .expect("an unbounded cycle");
+        let source = flow_compiler::render::SourceFile::new("cycle.flow", &text);
+        let style = flow_compiler::render::HumanStyle {
+            color: false,
+            width: 80,
+        };
+        assert!(flow_compiler::render::human(&source, cycle, style).contains("E0301"));
+    });
+}
+
+#[test]
+fn flow_check_of_a_hundred_thousand_node_chain_succeeds() {
+    // The binary's main thread, not a test thread: `flow check` must not abort.
+    let dir = std::env::temp_dir().join(format!("flow-no-panic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("chain.flow");
+    std::fs::write(&path, chain(100_000, false)).expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_flow"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .expect("run flow check");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "flow check: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

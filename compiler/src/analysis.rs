@@ -7,7 +7,7 @@ use crate::check::{Program, VarRole};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics, Edit, Fix};
 use crate::span::Span;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Bfs, EdgeRef};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -161,7 +161,7 @@ fn check_cycles(program: &Program<'_>, graph: &Graph<'_>, diags: &mut Diagnostic
             unbounded.add_edge(e.source(), e.target(), *e.weight());
         }
     }
-    let mut parts = tarjan_scc(&unbounded);
+    let mut parts = kosaraju_scc(&unbounded);
     // Report in source order of each part's first node.
     for part in &mut parts {
         part.sort();

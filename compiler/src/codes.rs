@@ -98,7 +98,7 @@ catalog! {
     E0310 Error "an exit this node kind does not take";
     E0311 Error "a required field is missing";
     E0312 Error "a field this block does not take, or given twice";
-    E0313 Error "a bound or count must be at least 1";
+    E0313 Error "a bound, count or time-out must be at least 1 and at most its cap";
     E0401 Error "a secret would reach a model or a person";
     W0501 Warning "node not reachable from `start`";
     W0502 Warning "an action's `call` has no `on error`";

@@ -3,7 +3,10 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::span::{LineIndex, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
 use serde_json::{Value, json};
 use std::fmt;
 
@@ -39,10 +42,14 @@ impl<'a> SourceFile<'a> {
     }
 }
 
+/// Secondary labels drawn in one report; more would make a report of a huge
+/// cycle as long as the file (the rest are counted in a last line).
+const MAX_LABELS: usize = 20;
+
 /// A diagnostic bound to its source, as miette wants it.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: Snippets,
+    source: Snippets<'a>,
 }
 
 /// How many lines of source miette shows around each label.
@@ -60,16 +67,17 @@ const MAX_HIDDEN_GAP: u32 = 3;
 /// would show more than [`MAX_HIDDEN_GAP`] lines that are no label's context
 /// is refused, so miette draws each group of nearby labels as its own short
 /// snippet instead.
-struct Snippets {
-    source: NamedSource<String>,
+struct Snippets<'a> {
+    /// The lines around the labels, as miette reads them.
+    window: Window<'a>,
     /// The first and last line (from 0) and the byte range of each label.
     labels: Vec<(u32, u32, Span)>,
 }
 
-impl Snippets {
-    fn new(file: &SourceFile<'_>, diagnostic: &Diagnostic) -> Snippets {
+impl<'a> Snippets<'a> {
+    fn new(file: &SourceFile<'a>, diagnostic: &Diagnostic) -> Snippets<'a> {
         let mut labels: Vec<(u32, u32, Span)> = std::iter::once(diagnostic.span)
-            .chain(diagnostic.labels.iter().map(|l| l.span))
+            .chain(diagnostic.labels.iter().take(MAX_LABELS).map(|l| l.span))
             .map(|span| {
                 let end = span.end.saturating_sub(1).max(span.start);
                 (file.position(span.start).0 - 1, file.position(end).0 - 1, span)
@@ -77,7 +85,7 @@ impl Snippets {
             .collect();
         labels.sort_by_key(|(first, last, _)| (*first, *last));
         Snippets {
-            source: NamedSource::new(file.name, file.text.to_string()),
+            window: Window::around(file, diagnostic),
             labels,
         }
     }
@@ -103,7 +111,7 @@ impl Snippets {
     }
 }
 
-impl miette::SourceCode for Snippets {
+impl miette::SourceCode for Snippets<'_> {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
@@ -113,7 +121,73 @@ impl miette::SourceCode for Snippets {
         if self.far_apart(span.offset(), span.offset() + span.len()) {
             return Err(miette::MietteError::OutOfBounds);
         }
-        self.source.read_span(span, context_lines_before, context_lines_after)
+        self.window.read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+/// The source as miette reads it: borrowed, not copied per report, and cut
+/// to the lines around the report's labels (miette's `str` reader counts lines
+/// from the start of the text for every label, quadratic in a long file). The
+/// cut keeps a few lines more than miette's context on each side, so miette
+/// sees exactly what it would see in the whole text.
+struct Window<'a> {
+    name: &'a str,
+    /// The lines miette reads.
+    text: &'a str,
+    /// Where `text` starts in the file: byte offset and 0-based line.
+    start: usize,
+    first: usize,
+}
+
+impl<'a> Window<'a> {
+    fn around(file: &SourceFile<'a>, d: &Diagnostic) -> Window<'a> {
+        const MARGIN: usize = 4;
+        let spans = std::iter::once(d.span).chain(d.labels.iter().take(MAX_LABELS).map(|l| l.span));
+        let (low, high) = spans.fold((u32::MAX, 0), |(lo, hi), s| (lo.min(s.start), hi.max(s.end)));
+        let first = file.lines.line_of(low.min(high)).saturating_sub(MARGIN);
+        let start = (file.lines.line_start(first) as usize).min(file.text.len());
+        let last = file.lines.line_of(high) + MARGIN + 1;
+        let stop = match file.lines.line_start(last) as usize {
+            s if s > high as usize => s.min(file.text.len()),
+            _ => file.text.len(),
+        };
+        match file.text.get(start..stop) {
+            Some(text) => Window {
+                name: file.name,
+                text,
+                start,
+                first,
+            },
+            None => Window {
+                name: file.name,
+                text: file.text,
+                start: 0,
+                first: 0,
+            },
+        }
+    }
+}
+
+impl SourceCode for Window<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let offset = span.offset().checked_sub(self.start).ok_or(MietteError::OutOfBounds)?;
+        let inner = self
+            .text
+            .read_span(&SourceSpan::new(offset.into(), span.len()), before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            SourceSpan::new((self.start + inner.span().offset()).into(), inner.span().len()),
+            self.first + inner.line(),
+            inner.column(),
+            // miette's reader counts every line from the start of the text.
+            self.first + inner.line_count(),
+        )))
     }
 }
 
@@ -164,6 +238,7 @@ impl miette::Diagnostic for Report<'_> {
         let secondary = d
             .labels
             .iter()
+            .take(MAX_LABELS)
             .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), source_span(l.span)));
         Some(Box::new(std::iter::once(primary).chain(secondary)))
     }
@@ -196,6 +271,10 @@ pub fn human(file: &SourceFile<'_>, diagnostic: &Diagnostic, style: HumanStyle) 
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+    }
+    let hidden = diagnostic.labels.len().saturating_sub(MAX_LABELS);
+    if hidden > 0 {
+        out.push_str(&format!("  ({hidden} more labels not shown)\n"));
     }
     out
 }

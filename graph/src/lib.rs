@@ -17,6 +17,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod limits;
+mod read;
+
+pub use read::{ReadError, from_json_str, json_depth};
+
 /// The version of the format this crate reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 

@@ -8,6 +8,8 @@ use serde_json_path::JsonPath;
 use std::collections::HashMap;
 use std::fmt;
 
+mod verify;
+
 /// Where a JSONPath of the compiled graph starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Root {
@@ -72,8 +74,7 @@ impl fmt::Debug for Program {
 impl Program {
     /// Reads a compiled graph from its JSON text.
     pub fn from_json(json: &str) -> Result<Program, LoadError> {
-        let graph: CompiledGraph =
-            serde_json::from_str(json).map_err(|e| LoadError(format!("not a compiled graph: {e}")))?;
+        let graph = flow_graph::from_json_str(json).map_err(|e| LoadError(format!("not a compiled graph: {e}")))?;
         Program::new(graph)
     }
 
@@ -116,6 +117,7 @@ impl Program {
             input_validators: HashMap::new(),
         };
         program.check_references()?;
+        program.verify()?;
         program.compile_paths()?;
         program.compile_calls()?;
         program.compile_validators()?;

@@ -21,6 +21,8 @@ pub struct Client {
     messages: Receiver<Value>,
     unread: Vec<Value>,
     next_id: u64,
+    /// How long one reply may take ([`TIMEOUT`] unless a test allows more).
+    pub patience: Duration,
 }
 
 impl Client {
@@ -58,6 +60,7 @@ impl Client {
             messages,
             unread: Vec::new(),
             next_id: 1,
+            patience: TIMEOUT,
         };
         let init = client.request(
             "initialize",
@@ -141,13 +144,14 @@ impl Client {
         if let Some(i) = self.unread.iter().position(&wanted) {
             return self.unread.remove(i);
         }
-        let deadline = Instant::now() + TIMEOUT;
+        let patience = self.patience;
+        let deadline = Instant::now() + patience;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let message = self
                 .messages
                 .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {what} from the server in {TIMEOUT:?}"));
+                .unwrap_or_else(|_| panic!("no {what} from the server in {patience:?}"));
             if wanted(&message) {
                 return message;
             }

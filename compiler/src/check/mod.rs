@@ -3,6 +3,7 @@
 //! reported on the way (E01xx, E02xx, E03xx of single nodes, E0401, W0502,
 //! W0503, W0504).
 
+mod bounds;
 mod decls;
 mod expr;
 mod form;

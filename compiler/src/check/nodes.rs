@@ -9,6 +9,7 @@ use crate::ast::*;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
+use flow_graph::limits;
 use std::collections::HashMap;
 
 /// Which fields a block takes: (allowed, allowed more than once).
@@ -170,7 +171,7 @@ impl<'a> Checker<'a, '_> {
                 FieldKind::Instructions(text) => {
                     self.template_text(text, &Scope::node(None, "the workflow's instructions"))
                 }
-                FieldKind::MaxSteps(Some(n)) => self.at_least_one(n, "`max_steps`"),
+                FieldKind::MaxSteps(Some(n)) => self.count_in_range(n, "`max_steps`", 1, limits::MAX_STEPS),
                 _ => {}
             }
         }
@@ -205,16 +206,6 @@ impl<'a> Checker<'a, '_> {
         self.check_conditions(&workflow.body.exits, &[]);
     }
 
-    fn at_least_one(&mut self, n: &Number, what: &str) {
-        if n.value < 1.0 {
-            self.push(
-                Diagnostic::new(Code::E0313, n.span, format!("{what} must be at least 1"))
-                    .primary("zero")
-                    .help("a bound or count of 0 could never be met: use 1 or more, or remove it"),
-            );
-        }
-    }
-
     /// What every exit needs: a known target, bounds of at least 1, literal `when` text.
     fn check_exit_common(&mut self, exit: &Exit, node: Option<usize>) {
         self.check_target(&exit.target);
@@ -226,7 +217,7 @@ impl<'a> Checker<'a, '_> {
                         .help("a companion runs each time its node is entered: remove the bound"),
                 );
             } else {
-                self.at_least_one(bound, "a `max` bound");
+                self.count_in_range(bound, "a `max` bound", 1, limits::MAX_TRAVERSALS.into());
             }
         }
         match &exit.kind {
@@ -242,7 +233,7 @@ impl<'a> Checker<'a, '_> {
                     );
                 }
             }
-            ExitKind::After(Some(n)) => self.at_least_one(n, "`after N turns`"),
+            ExitKind::After(Some(n)) => self.count_in_range(n, "`after N turns`", 1, limits::MAX_TURNS.into()),
             ExitKind::Silence(Some(0)) => self.push(
                 Diagnostic::new(Code::E0313, exit.span, "`after DURATION silence` must be at least 1ms")
                     .primary("zero")
@@ -445,8 +436,18 @@ impl<'a> Checker<'a, '_> {
                 NodeKind::Approval => {
                     self.required_text(node, "prompt", "`prompt`", "prompt \"Approve?\"");
                     for field in &node.body.fields {
-                        if let FieldKind::Prompt(text) = &field.kind {
-                            self.template_text(text, &Scope::node(Some(index), "an approval prompt"));
+                        match &field.kind {
+                            FieldKind::Prompt(text) => {
+                                self.template_text(text, &Scope::node(Some(index), "an approval prompt"))
+                            }
+                            FieldKind::Timeout(Some(ms)) => self.duration_in_range(
+                                field,
+                                *ms,
+                                "an approval's `timeout`",
+                                limits::MAX_APPROVAL_TIMEOUT_MS,
+                                "365d",
+                            ),
+                            _ => {}
                         }
                     }
                 }
@@ -846,6 +847,10 @@ impl<'a> Checker<'a, '_> {
                     }
                 }
                 FieldKind::Builtin(name) => self.check_builtin(decl, name, params, returns),
+                FieldKind::Timeout(Some(ms)) => {
+                    self.duration_in_range(field, *ms, "a tool's `timeout`", limits::MAX_TOOL_TIMEOUT_MS, "24h")
+                }
+                FieldKind::Retry(Some(n)) => self.count_in_range(n, "`retry`", 0, limits::MAX_RETRIES.into()),
                 _ => {}
             }
         }
