@@ -5,8 +5,8 @@
 //! a demo never calls a real service with real secrets by accident (builtins,
 //! which reach nothing outside, always run).
 
-use crate::model::CallError;
 use crate::clock::Clock;
+use crate::model::CallError;
 use crate::model::scripted::{Script, StubResult};
 use crate::program::Program;
 use crate::secrets::Redactor;
