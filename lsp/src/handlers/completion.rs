@@ -221,21 +221,25 @@ fn after_count(count: &str) -> Vec<CompletionItem> {
 /// at `offset`, which is being typed), as its keywords.
 fn present_once(node: &Node, offset: u32) -> Vec<&'static str> {
     let elsewhere = |span: Span| !(span.start <= offset && offset <= span.end);
-    let fields = node.body.fields.iter().filter(|f| elsewhere(f.span)).filter_map(|f| {
-        Some(match f.kind {
-            FieldKind::Model(_) => "model",
-            FieldKind::Tools(_) => "tools",
-            FieldKind::Knowledge(_) => "knowledge",
-            FieldKind::Call(..) => "call",
-            FieldKind::Queue(_) => "queue",
-            FieldKind::Message(_) => "message",
-            FieldKind::Prompt(_) => "prompt",
-            FieldKind::Timeout(_) => "timeout",
-            FieldKind::Say(_) => "say",
-            FieldKind::Outcome(_) => "outcome",
-            _ => return None,
-        })
-    });
+    const ONCE: [&str; 10] = [
+        "model",
+        "tools",
+        "knowledge",
+        "call",
+        "queue",
+        "message",
+        "prompt",
+        "timeout",
+        "say",
+        "outcome",
+    ];
+    let fields = node
+        .body
+        .fields
+        .iter()
+        .filter(|f| elsewhere(f.span))
+        .map(|f| f.kind.keyword())
+        .filter(|k| ONCE.contains(k));
     let exits = node.body.exits.iter().filter(|e| elsewhere(e.span)).filter_map(|e| {
         Some(match e.kind {
             ExitKind::Else => "else",

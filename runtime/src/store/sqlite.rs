@@ -64,14 +64,20 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(failed)?;
         conn.execute_batch(SCHEMA)
             .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        Ok(SqliteStore::over(conn, path))
+    }
+
+    /// A store over an open connection to the database at `path` (its run
+    /// locks live beside it, in `PATH.locks`).
+    fn over(conn: Connection, path: &Path) -> SqliteStore {
         let mut locks = path.as_os_str().to_owned();
         locks.push(".locks");
-        Ok(SqliteStore {
+        SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             locks: PathBuf::from(locks),
             owner: OnceLock::new(),
             held: Arc::default(),
-        })
+        }
     }
 
     /// Opens an existing store for reading only: nothing is created or written.
@@ -90,14 +96,7 @@ impl SqliteStore {
             }
             Err(e) => return Err(failed(format!("cannot read {}: {e}", path.display()))),
         };
-        let mut locks = path.as_os_str().to_owned();
-        locks.push(".locks");
-        Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-            locks: PathBuf::from(locks),
-            owner: OnceLock::new(),
-            held: Arc::default(),
-        })
+        Ok(SqliteStore::over(conn, path))
     }
 
     /// This store's owner token, creating and locking its file on first use
