@@ -50,6 +50,8 @@ fn works_end_to_end(dir: &Path, expr: &str) {
     let out = flow(&["graph", "deep.json"], dir);
     assert!(out.status.success(), "graph: {}", text(&out));
     for file in ["deep.flow", "deep.json"] {
+        // One run per store, so the run looked up is this one.
+        let _ = std::fs::remove_dir_all(dir.join(".flow"));
         let out = flow(&["run", file], dir);
         assert_eq!(out.status.code(), Some(3), "run {file} pauses: {}", text(&out));
         let (id, state) = stored_run(dir).expect("a stored run");
