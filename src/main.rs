@@ -25,6 +25,7 @@ mod runs_cmd;
 mod shown;
 mod spinner;
 mod terminal;
+mod wait;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// The last `paused` event of a run that waits for a human or an approval.
 pub fn last_pause(store: &dyn Store, run_id: &str) -> Option<Value> {
-    let events = store.events_after(run_id, 0).ok()?;
+    let events = crate::wait::wait(store.events_after(run_id, 0)).ok()?.ok()?;
     events
         .iter()
         .rev()

@@ -119,11 +119,12 @@ fn resume_inner(run_id: &str, answer: Option<Answer>, sets: &[String], common: &
 fn resume_with(run_id: &str, answer: Option<Answer>, sets: &[String], retry: bool, common: &Common) -> Result<u8, u8> {
     let store = open_store(common.store.as_deref())?;
     let runtime = Runtime::new(Arc::clone(&store));
-    let mut run = runtime
-        .load(run_id, |program: &Program| {
+    let tokio = tokio_runtime()?;
+    let mut run = tokio
+        .block_on(runtime.load(run_id, |program: &Program| {
             let models = parse_models(program, &common.models).map_err(StartError)?;
             Ok((models, flow_runtime::secrets_from_env(program)?))
-        })
+        }))
         .map_err(|e| usage(e.to_string()))?;
     let answer = match answer {
         Some(Answer::Return) if !sets.is_empty() => {
@@ -164,7 +165,6 @@ fn resume_with(run_id: &str, answer: Option<Answer>, sets: &[String], retry: boo
     if repeat && status == RunStatus::WaitingForUser && std::io::stdin().is_terminal() {
         repeat_last_message(&run);
     }
-    let tokio = tokio_runtime()?;
     let result = tokio.block_on(async {
         if retry {
             return run.retry(&mut inbox).await;

@@ -61,7 +61,7 @@ impl Output {
             return Ok(0);
         }
         let mut printed = 0;
-        for line in store.events_after(run_id, shown.get()).map_err(|e| e.to_string())? {
+        for line in crate::wait::wait(store.events_after(run_id, shown.get()))?.map_err(|e| e.to_string())? {
             let Ok(event) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
@@ -120,7 +120,7 @@ impl Output {
             .filter_map(|v| v.get("seq").and_then(Value::as_u64))
             .max()
             .unwrap_or(0);
-        let missing = store.events_after(run_id, last).map_err(|e| e.to_string())?;
+        let missing = crate::wait::wait(store.events_after(run_id, last))?.map_err(|e| e.to_string())?;
         let mut out = String::new();
         for line in missing {
             out.push_str(&line);

@@ -3,7 +3,7 @@
 use crate::pause_info;
 use crate::run_cmd::{store_error, store_path};
 use crate::run_output::trace_line;
-use flow_runtime::store::{SqliteStore, Store};
+use flow_runtime::store::{SqliteStore, Store, StoreError};
 use serde_json::Value;
 use std::path::Path;
 
@@ -25,7 +25,7 @@ pub fn list(store_path: Option<&Path>) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let runs = match store.list() {
+    let runs = match crate::wait::wait(store.list()).unwrap_or_else(|e| Err(StoreError::io(e))) {
         Ok(runs) => runs,
         Err(e) => return store_error(&e),
     };
@@ -82,7 +82,7 @@ pub fn show(run_id: &str, store: Option<&Path>) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let stored = match store.load(run_id) {
+    let stored = match crate::wait::wait(store.load(run_id)).unwrap_or_else(|e| Err(StoreError::io(e))) {
         Ok(Some(run)) => run,
         Ok(None) => {
             eprintln!("error: no run `{run_id}` in the store");
@@ -126,7 +126,7 @@ pub fn show(run_id: &str, store: Option<&Path>) -> u8 {
             outln!("  {name} = {value}");
         }
     }
-    match store.events_after(run_id, 0) {
+    match crate::wait::wait(store.events_after(run_id, 0)).unwrap_or_else(|e| Err(StoreError::io(e))) {
         Ok(events) => {
             outln!("\nhistory");
             for line in events {

@@ -150,6 +150,13 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "is_false")]
         retryable: bool,
     },
+    /// The run was cancelled (SERVER.md).
+    RunCancelled {
+        /// Where it was.
+        node: String,
+        /// Who cancelled it.
+        by: String,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -197,6 +204,7 @@ impl Event {
             EventBody::Resumed { .. } => "resumed",
             EventBody::RunCompleted { .. } => "run_completed",
             EventBody::RunFailed { .. } => "run_failed",
+            EventBody::RunCancelled { .. } => "run_cancelled",
         }
     }
 

@@ -21,6 +21,8 @@ pub enum RunStatus {
     Completed,
     /// Finished by an error.
     Failed,
+    /// Ended by a cancel (SERVER.md).
+    Cancelled,
 }
 
 impl RunStatus {
@@ -33,12 +35,13 @@ impl RunStatus {
             RunStatus::WaitingForApproval => "waiting_for_approval",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
     /// Whether the run has finished.
     pub fn is_finished(self) -> bool {
-        matches!(self, RunStatus::Completed | RunStatus::Failed)
+        matches!(self, RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled)
     }
 
     /// Whether the run waits for an answer.
@@ -150,6 +153,10 @@ pub struct RunState {
     /// [`crate::Run::retry`] takes again. `None` for any other failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryStep>,
+    /// The `seq` of the `paused` event of the pause the run waits at (what an
+    /// answer names as its `pending_id`), while it waits at one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<u64>,
     /// When the run was created (RFC 3339).
     pub created: String,
     /// When it last changed.

@@ -8,7 +8,9 @@
 
 mod activity;
 mod companion;
+mod deliveries;
 mod exits;
+mod lease;
 mod limits;
 mod llm;
 mod nodes;
@@ -17,12 +19,13 @@ mod silence;
 mod start;
 
 pub use activity::{Activity, ActivityHook};
+pub use deliveries::Taken;
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
 
 use crate::event::{Event, EventBody, now_rfc3339};
 use crate::program::Program;
 use crate::state::{ChatMessage, Position, RetryStep, RunState, RunStatus};
-use crate::store::{Checkpoint, RunLock, RunRecord, Store, StoreError};
+use crate::store::{Checkpoint, Lease, RunRecord, Store, StoreError, Timer, TimerChange};
 use crate::tools::Toolbox;
 use flow_graph::Node;
 use serde_json::Value;
@@ -127,7 +130,14 @@ pub struct Run {
     outage: bool,
     /// Where expressions and builtin tools read the time of day.
     clock: Arc<dyn crate::clock::Clock>,
-    _lock: RunLock,
+    /// The lease this run is held by, and what keeps it.
+    hold: lease::Hold,
+    /// The version of the run's last commit (the next one follows it).
+    version: u64,
+    /// The timer as last committed.
+    timer: Option<Timer>,
+    /// Deliveries taken by the step being built, up to this inbox `seq`.
+    consumed: Option<u64>,
 }
 
 impl fmt::Debug for Run {
@@ -172,12 +182,13 @@ impl Run {
 
     /// Takes steps until the run waits or finishes; user messages come from `inbox`.
     pub async fn run(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
+        let _renewing = self.hold.keep_renewed();
         self.restart_companions();
         loop {
             self.apply_finished_companions();
             match self.state.position.clone() {
                 Position::Finished { .. } => {
-                    self.commit()?;
+                    self.commit().await?;
                     return Ok(self.state.status);
                 }
                 Position::Enter { node } => {
@@ -188,10 +199,10 @@ impl Run {
                 Position::Waiting { node, paused, deadline } => {
                     self.join_companions().await;
                     if self.state.status != RunStatus::WaitingForUser {
-                        self.commit()?;
+                        self.commit().await?;
                         return Ok(self.state.status);
                     }
-                    self.commit()?;
+                    self.commit().await?;
                     let incoming = match silence::remaining(deadline.as_deref()) {
                         Some(left) if left.is_zero() => Incoming::TimedOut,
                         Some(left) => inbox.next_message_within(left),
@@ -215,52 +226,14 @@ impl Run {
                                     deadline: self.deadline().map(Value::String),
                                 });
                             }
-                            self.commit()?;
+                            self.commit().await?;
                             return Ok(self.state.status);
                         }
                     }
                 }
             }
-            self.commit()?;
+            self.commit().await?;
         }
-    }
-
-    /// Sends one user message and runs until the run waits or finishes.
-    pub async fn send_message(&mut self, text: &str) -> Result<RunStatus, RunError> {
-        if self.state.status != RunStatus::WaitingForUser {
-            return Err(RunError::Input(format!(
-                "run {} is {}, not waiting for a user message",
-                self.state.run_id,
-                self.state.status.as_str()
-            )));
-        }
-        let mut inbox = std::collections::VecDeque::from([text.to_string()]);
-        self.run(&mut inbox).await
-    }
-
-    /// Answers a handoff or an approval, then runs until the run waits or finishes.
-    /// An approval whose deadline has passed takes `on timeout` whatever the answer.
-    pub async fn answer(&mut self, answer: Answer, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
-        self.answer_pause(Some(answer))?;
-        self.commit()?;
-        self.run(inbox).await
-    }
-
-    /// At an approval whose deadline has passed, takes `on timeout`; at an
-    /// agent whose silence deadline has passed, its silence exit. Returns
-    /// whether it did, and then runs on.
-    pub async fn expire(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<Option<RunStatus>, RunError> {
-        if !self.deadline_passed() {
-            return Ok(None);
-        }
-        if self.state.status == RunStatus::WaitingForUser {
-            let node = self.state.node().to_string();
-            self.take_silence(&node);
-        } else {
-            self.answer_pause(None)?;
-        }
-        self.commit()?;
-        self.run(inbox).await.map(Some)
     }
 
     /// Takes again the step of a run that failed on an outage (a model group or
@@ -298,14 +271,14 @@ impl Run {
                 deadline: None,
             },
         };
-        self.commit()?;
+        self.commit().await?;
         self.restart_companions();
         let outcome = match step {
             RetryStep::Enter => self.work(&node).await,
             RetryStep::Message => self.answer_message(&node).await,
         };
         self.settle(&node, outcome, step).await;
-        self.commit()?;
+        self.commit().await?;
         self.run(inbox).await
     }
 
@@ -361,6 +334,9 @@ impl Run {
 
     /// Adds an event to the current step.
     fn emit(&mut self, body: EventBody) -> usize {
+        if matches!(body, EventBody::Paused { .. }) {
+            self.state.pending = Some(self.state.next_seq);
+        }
         let event = Event {
             run_id: self.state.run_id.clone(),
             seq: self.state.next_seq,
@@ -372,24 +348,47 @@ impl Run {
         self.buffer.len() - 1
     }
 
-    /// Commits the current step, then hands its events to the listeners.
-    fn commit(&mut self) -> Result<(), StoreError> {
-        if self.buffer.is_empty() && self.saved_messages == self.conversation.len() && self.create.is_none() {
+    /// Commits the current step under the run's lease, then hands its events
+    /// to the listeners. A commit the store refuses (the lease was taken, the
+    /// run moved on elsewhere) changes nothing and stops this holder.
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        let timer = self.wanted_timer();
+        let timer_change = match (&self.timer, &timer) {
+            (a, b) if a == b => TimerChange::Keep,
+            (_, Some(t)) => TimerChange::Set(t.clone()),
+            (Some(_), None) => TimerChange::Clear,
+            (None, None) => TimerChange::Keep,
+        };
+        if self.buffer.is_empty()
+            && self.saved_messages == self.conversation.len()
+            && self.create.is_none()
+            && self.consumed.is_none()
+            && timer_change == TimerChange::Keep
+        {
             return Ok(());
+        }
+        if !matches!(self.state.position, Position::Waiting { .. }) {
+            self.state.pending = None;
         }
         self.state.updated = now_rfc3339();
         let record = self.create.take();
         let checkpoint = Checkpoint {
             state: &self.state,
+            follows: self.version,
             events: &self.buffer,
             messages: &self.conversation[self.saved_messages..],
             first_message: self.saved_messages,
+            timer: timer_change,
+            consumed: self.consumed,
             create: record.as_ref().map(|r| (r, self.program.json.as_str())),
         };
-        if let Err(e) = self.store.commit(&checkpoint) {
+        if let Err(e) = self.store.commit(self.hold.lease(), &checkpoint).await {
             self.create = record;
             return Err(e);
         }
+        self.version += 1;
+        self.timer = timer;
+        self.consumed = None;
         self.saved_messages = self.conversation.len();
         for event in self.buffer.drain(..) {
             for listener in &mut self.listeners {
@@ -400,6 +399,37 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    /// The timer the run's position calls for: the deadline of the pause it waits at, if any.
+    fn wanted_timer(&self) -> Option<Timer> {
+        match &self.state.position {
+            Position::Waiting {
+                node,
+                deadline: Some(deadline),
+                ..
+            } if self.state.status.is_waiting() => {
+                let due = deadline.parse::<jiff::Timestamp>().ok()?;
+                Some(Timer {
+                    run_id: self.state.run_id.clone(),
+                    node: node.clone(),
+                    pause: self.state.pending.unwrap_or(0),
+                    due_ms: due.as_millisecond(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The lease this run is held by.
+    pub fn lease(&self) -> &Lease {
+        self.hold.lease()
+    }
+
+    /// Gives the run back: the lease is released, so another holder may take
+    /// it at once. (Dropping a run releases it too, in the background.)
+    pub async fn close(mut self) -> Result<(), StoreError> {
+        self.hold.release().await
     }
 
     /// Replaces every secret's value in a text (errors may quote a url or a

@@ -3,6 +3,7 @@
 //! refuses the run before its first step.
 
 use super::Run;
+use super::lease::{Held, Hold};
 use crate::clock::{Clock, SystemClock};
 use crate::event::{EventBody, now_rfc3339};
 use crate::model::breaker::{Breaker, BreakerSettings};
@@ -11,7 +12,7 @@ use crate::model::{Model, connect};
 use crate::program::Program;
 use crate::secrets::{ALLOW_SHORT_SECRETS, MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
 use crate::state::{Position, RunState, RunStatus};
-use crate::store::{RunRecord, Store, StoreError};
+use crate::store::{Delivery, Lease, RunRecord, Store, StoreError};
 use crate::tools::{HostTool, Toolbox};
 use flow_graph::{Node, VariableKind};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 
@@ -114,6 +116,24 @@ pub struct Runtime {
     breaker: BreakerSettings,
     /// Where runs read the time of day (`today`, `time.now`, `time.today`).
     clock: Arc<dyn Clock>,
+    /// Who this runtime is when it holds a lease (unique to it).
+    owner: String,
+    /// How long a lease lasts unless renewed.
+    lease_ttl: Duration,
+    /// The runs this runtime holds now.
+    held: Held,
+}
+
+/// The lease time to live unless `FLOW_LEASE_TTL` (seconds) says otherwise.
+const LEASE_TTL: Duration = Duration::from_secs(30);
+
+fn lease_ttl_from_env() -> Duration {
+    std::env::var("FLOW_LEASE_TTL")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(LEASE_TTL)
 }
 
 /// A connected model and its circuit breaker (one per `provider:model` and runtime).
@@ -134,7 +154,65 @@ impl Runtime {
             models: std::sync::Mutex::default(),
             breaker: BreakerSettings::from_env(),
             clock: Arc::new(SystemClock),
+            owner: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
+            lease_ttl: lease_ttl_from_env(),
+            held: Held::default(),
         }
+    }
+
+    /// How long this runtime's leases last unless renewed (by default
+    /// `FLOW_LEASE_TTL` seconds, or 30): a holder that dies is taken over
+    /// after this time (at once on the SQLite store, which sees the process die).
+    pub fn set_lease_ttl(&mut self, ttl: Duration) {
+        self.lease_ttl = ttl;
+    }
+
+    /// The name this runtime holds leases under.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Posts a delivery to a run's inbox, for its holder to take in order (see
+    /// [`Run::take_inbox`]); its `seq`. Use it for a run another task or
+    /// process may hold; a host holding the run calls [`Run::deliver`].
+    pub async fn post(&self, run_id: &str, delivery: &Delivery) -> Result<u64, StartError> {
+        self.store.post(run_id, delivery).await.map_err(|e| match e {
+            StoreError::NotFound { .. } => StartError(format!("no run `{run_id}` in the store")),
+            e => StartError::from(e),
+        })
+    }
+
+    /// Fires every timer due by now: for each run whose pause deadline has
+    /// passed, takes the run and its `on timeout` (or silence) exit, then runs
+    /// it until it waits or finishes and gives it back. A run held elsewhere
+    /// gets the timeout in its inbox, for its holder to take; it is then
+    /// listed as not fired. A host calls this in a loop. `prepare` is as for
+    /// [`Runtime::load`]. Returns the runs it moved on and their status.
+    pub async fn fire_due_timers(
+        &self,
+        prepare: impl Fn(&Program) -> Result<Prepared, StartError>,
+    ) -> Result<Vec<(String, RunStatus)>, StartError> {
+        let now = self.clock.now().as_millisecond();
+        let mut fired = Vec::new();
+        for timer in self.store.due_timers(now).await? {
+            let delivery = Delivery::Timeout { pause: timer.pause };
+            match self.load(&timer.run_id, &prepare).await {
+                Ok(mut run) => {
+                    let status = run.deliver(delivery, &mut std::collections::VecDeque::new()).await;
+                    let _ = run.close().await;
+                    if let Ok(status) = status {
+                        fired.push((timer.run_id, status));
+                    }
+                }
+                Err(_) => {
+                    let pending = self.store.inbox(&timer.run_id).await.unwrap_or_default();
+                    if !pending.iter().any(|p| p.delivery == delivery) {
+                        let _ = self.store.post(&timer.run_id, &delivery).await;
+                    }
+                }
+            }
+        }
+        Ok(fired)
     }
 
     /// Replaces the clock the runs of this runtime read the time of day from
@@ -175,7 +253,9 @@ impl Runtime {
     ) -> Result<Run, StartError> {
         let vars = initial_vars(&program, inputs)?;
         let run_id = uuid::Uuid::now_v7().to_string();
-        let lock = self.store.lock(&run_id)?;
+        let lease = Lease::new_run(&run_id, &self.owner, self.lease_ttl);
+        let hold = Hold::new(Arc::clone(&self.store), lease, self.lease_ttl, Arc::clone(&self.held))
+            .ok_or_else(|| StartError(format!("run {run_id} is being run by another process")))?;
         let now = now_rfc3339();
         let state = RunState {
             run_id: run_id.clone(),
@@ -195,6 +275,7 @@ impl Runtime {
             outcome: None,
             error: None,
             retry: None,
+            pending: None,
             created: now.clone(),
             updated: now,
         };
@@ -204,7 +285,7 @@ impl Runtime {
             graph_hash: program.hash.clone(),
             options: serde_json::to_value(&options).map_err(|e| StartError(e.to_string()))?,
         };
-        let mut run = self.assemble(program, state, Vec::new(), &options, secrets, lock)?;
+        let mut run = self.assemble(program, state, Vec::new(), &options, secrets, hold)?;
         run.create = Some(record);
         let inputs: Map<String, Value> = run
             .program
@@ -226,19 +307,36 @@ impl Runtime {
     /// Loads a stored run to go on with it; its lock is taken. `prepare` sees the
     /// run's graph and gives model groups to replace again (merged over the
     /// stored replacements) and the secrets.
-    pub fn load(
+    pub async fn load(
         &self,
         run_id: &str,
         prepare: impl FnOnce(&Program) -> Result<Prepared, StartError>,
     ) -> Result<Run, StartError> {
-        let lock = self.store.lock(run_id)?;
+        if !Hold::claim(&self.held, run_id) {
+            return Err(StartError::from(StoreError::Busy {
+                run_id: run_id.to_string(),
+            }));
+        }
+        let lease = match self.store.acquire(run_id, &self.owner, self.lease_ttl).await {
+            Ok(lease) => lease,
+            Err(e) => {
+                Hold::unclaim(&self.held, run_id);
+                return Err(match e {
+                    StoreError::NotFound { .. } => StartError(format!("no run `{run_id}` in the store")),
+                    e => StartError::from(e),
+                });
+            }
+        };
+        let hold = Hold::claimed(Arc::clone(&self.store), lease, self.lease_ttl, Arc::clone(&self.held));
         let stored = self
             .store
-            .load(run_id)?
+            .load(run_id)
+            .await?
             .ok_or_else(|| StartError(format!("no run `{run_id}` in the store")))?;
         let json = self
             .store
-            .graph(&stored.record.graph_hash)?
+            .graph(&stored.record.graph_hash)
+            .await?
             .ok_or_else(|| StartError(format!("the graph of run `{run_id}` is missing from the store")))?;
         let program = Arc::new(Program::from_json(&json).map_err(|e| StartError(e.to_string()))?);
         let mut options: RunOptions = serde_json::from_value(stored.record.options.clone()).unwrap_or_default();
@@ -250,8 +348,9 @@ impl Runtime {
         }
         let messages = stored.messages;
         let saved = messages.len();
-        let mut run = self.assemble(program, state, messages, &options, secrets, lock)?;
+        let mut run = self.assemble(program, state, messages, &options, secrets, hold)?;
         run.saved_messages = saved;
+        run.version = stored.version;
         Ok(run)
     }
 
@@ -262,7 +361,7 @@ impl Runtime {
         conversation: Vec<crate::state::ChatMessage>,
         options: &RunOptions,
         secrets: HashMap<String, String>,
-        lock: crate::store::RunLock,
+        hold: Hold,
     ) -> Result<Run, StartError> {
         check_secret_lengths(&secrets)?;
         let models = connect_models(&program, options, &self.models, self.breaker)?;
@@ -313,7 +412,10 @@ impl Runtime {
             create: None,
             outage: false,
             clock: Arc::clone(&self.clock),
-            _lock: lock,
+            hold,
+            version: 0,
+            timer: None,
+            consumed: None,
         })
     }
 }

@@ -1,38 +1,31 @@
-//! Run stores: where checkpoints and events live. A checkpoint (the state, the
-//! new events, the new conversation messages) is committed in one transaction.
+//! Run stores: where checkpoints, events, timers and deliveries live.
+//!
+//! A run is written by one holder at a time, by lease: [`Store::acquire`] gives
+//! a [`Lease`] with a fencing `epoch`, and every [`Store::commit`] names its
+//! lease and the version of the run it follows. A commit under a lease that
+//! someone has since taken, or one that does not follow the stored version, is
+//! refused with [`StoreError::Conflict`] and changes nothing. A checkpoint (the
+//! state, the new events, the new conversation messages, the run's timer and
+//! the deliveries it consumed) is committed in one transaction.
+//!
 //! [`SqliteStore`] is the embedded default; [`MemoryStore`] keeps runs in
-//! memory for hosts and benchmarks that need no durability.
+//! memory for hosts and benchmarks that need no durability. Both pass one
+//! conformance suite (`runtime/tests/conformance.rs`); a new backend joins it.
 
+mod error;
 mod memory;
 mod sqlite;
+mod sqlite_writer;
 
+pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 
 use crate::event::Event;
 use crate::state::{ChatMessage, RunState};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fmt;
-
-/// What a store could not do.
-#[derive(Debug)]
-pub enum StoreError {
-    /// Another process (or task) is running this run.
-    Busy(String),
-    /// The store failed (file, database or data).
-    Failed(String),
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Busy(id) => write!(f, "run {id} is being run by another process"),
-            StoreError::Failed(why) => write!(f, "run store: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
+use std::time::Duration;
 
 /// What is written once, when a run is created.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,16 +40,130 @@ pub struct RunRecord {
     pub options: Value,
 }
 
+/// The right to write one run, until `expires` (milliseconds since the Unix
+/// epoch, by the store's wall clock). `epoch` grows each time the run changes
+/// hands, so a commit under an older lease is told apart and refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The run.
+    pub run_id: String,
+    /// Who holds it (a process or instance name).
+    pub owner: String,
+    /// The fencing number.
+    pub epoch: u64,
+    /// When it lapses unless renewed.
+    pub expires_ms: i64,
+}
+
+impl Lease {
+    /// The lease of a run that is not stored yet: its creator holds it from
+    /// epoch 1. Its first commit creates the run with this lease.
+    pub fn new_run(run_id: &str, owner: &str, ttl: Duration) -> Lease {
+        Lease {
+            run_id: run_id.to_string(),
+            owner: owner.to_string(),
+            epoch: 1,
+            expires_ms: expiry(ttl),
+        }
+    }
+}
+
+/// The wall-clock time, in milliseconds since the Unix epoch, leases are measured in.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// When a lease taken now for `ttl` lapses.
+pub fn expiry(ttl: Duration) -> i64 {
+    now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A run's pending deadline: an approval's `timeout` or an agent's silence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timer {
+    /// The run.
+    pub run_id: String,
+    /// The node that waits.
+    pub node: String,
+    /// The `seq` of the `paused` event of the pause it ends (0 when the pause wrote none).
+    pub pause: u64,
+    /// When it is due, in milliseconds since the Unix epoch.
+    pub due_ms: i64,
+}
+
+/// What a step did to its run's timer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TimerChange {
+    /// Left as it was.
+    #[default]
+    Keep,
+    /// Set (or replaced) to this one.
+    Set(Timer),
+    /// Removed: the run no longer waits with a deadline.
+    Clear,
+}
+
+/// An answer to a run, posted to its inbox and taken by its holder in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delivery {
+    /// A user message for an agent that waits for one.
+    Message {
+        /// The text.
+        text: String,
+    },
+    /// A decision on an approval.
+    Approval {
+        /// The `seq` of the `paused` event it answers (`None`: the current pause).
+        pause: Option<u64>,
+        /// Approve or reject.
+        approve: bool,
+    },
+    /// A human hands a handoff back, optionally setting variables.
+    Return {
+        /// The `seq` of the `paused` event it answers (`None`: the current pause).
+        pause: Option<u64>,
+        /// Variables to set first.
+        #[serde(default)]
+        set: serde_json::Map<String, Value>,
+    },
+    /// A pause's deadline passed (posted by its timer).
+    Timeout {
+        /// The `seq` of the `paused` event of the pause whose deadline passed.
+        pause: u64,
+    },
+    /// End the run as cancelled.
+    Cancel {
+        /// Who cancelled it.
+        by: String,
+    },
+}
+
+/// A delivery as it waits in a run's inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posted {
+    /// Its place in the inbox (grows with every post).
+    pub seq: u64,
+    /// What it says.
+    pub delivery: Delivery,
+}
+
 /// One step's changes, committed together.
 pub struct Checkpoint<'a> {
     /// The state after the step.
     pub state: &'a RunState,
+    /// The version of the run this commit follows (0 when it creates the run).
+    pub follows: u64,
     /// The step's events, in `seq` order.
     pub events: &'a [Event],
     /// Conversation messages added by the step.
     pub messages: &'a [ChatMessage],
     /// The index of the first of `messages` in the conversation.
     pub first_message: usize,
+    /// The run's timer.
+    pub timer: TimerChange,
+    /// Deliveries of the inbox this step took, up to and including this `seq`.
+    pub consumed: Option<u64>,
     /// On the first checkpoint of a run: its record and its graph's JSON.
     pub create: Option<(&'a RunRecord, &'a str)>,
 }
@@ -70,6 +177,8 @@ pub struct StoredRun {
     pub state: RunState,
     /// Its conversation.
     pub messages: Vec<ChatMessage>,
+    /// The version of its last commit (the next commit follows it).
+    pub version: u64,
 }
 
 /// One line of `flow runs`.
@@ -87,33 +196,36 @@ pub struct RunSummary {
     pub updated: String,
 }
 
-/// Held while a run is being run; dropping it lets another process take the run.
-pub struct RunLock {
-    _held: Box<dyn Send + Sync>,
-}
-
-impl RunLock {
-    pub(crate) fn new(held: impl Send + Sync + 'static) -> RunLock {
-        RunLock { _held: Box::new(held) }
-    }
-}
-
-/// A place to keep runs.
+/// A place to keep runs. Every method may be called from any task; none
+/// blocks a tokio worker thread.
+#[async_trait::async_trait]
 pub trait Store: Send + Sync {
-    /// Commits one step: the state, its events and its messages, all or nothing.
-    fn commit(&self, checkpoint: &Checkpoint<'_>) -> Result<(), StoreError>;
+    /// Takes a stored run for `owner` until `ttl` from now: a new lease whose
+    /// epoch follows the last one. [`StoreError::Busy`] while another owner's
+    /// lease holds; [`StoreError::NotFound`] for an unknown run. An owner that
+    /// already holds the run gets its lease again, renewed.
+    async fn acquire(&self, run_id: &str, owner: &str, ttl: std::time::Duration) -> Result<Lease, StoreError>;
+    /// Extends a lease; [`StoreError::Conflict`] when it is no longer held.
+    async fn renew(&self, lease: &Lease, ttl: std::time::Duration) -> Result<Lease, StoreError>;
+    /// Gives the run back (nothing happens when the lease was already lost).
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError>;
+    /// Commits one step under `lease`, all or nothing: [`StoreError::Conflict`]
+    /// when the lease is not the run's current one or the run's version is not
+    /// `checkpoint.follows`, and then nothing changes.
+    async fn commit(&self, lease: &Lease, checkpoint: &Checkpoint<'_>) -> Result<(), StoreError>;
     /// Loads a run's last checkpoint, or `None` for an unknown id.
-    fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError>;
+    async fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError>;
     /// A compiled graph's JSON by hash.
-    fn graph(&self, hash: &str) -> Result<Option<String>, StoreError>;
+    async fn graph(&self, hash: &str) -> Result<Option<String>, StoreError>;
     /// A run's events after `seq`, as JSON lines, in order.
-    fn events_after(&self, run_id: &str, seq: u64) -> Result<Vec<String>, StoreError>;
+    async fn events_after(&self, run_id: &str, seq: u64) -> Result<Vec<String>, StoreError>;
     /// Every run, the most recently changed first.
-    fn list(&self) -> Result<Vec<RunSummary>, StoreError>;
-    /// Takes the run for this process; [`StoreError::Busy`] when someone else has it.
-    fn lock(&self, run_id: &str) -> Result<RunLock, StoreError>;
-}
-
-pub(crate) fn failed(e: impl fmt::Display) -> StoreError {
-    StoreError::Failed(e.to_string())
+    async fn list(&self) -> Result<Vec<RunSummary>, StoreError>;
+    /// The timers due at `now_ms` (milliseconds since the Unix epoch), earliest first.
+    async fn due_timers(&self, now_ms: i64) -> Result<Vec<Timer>, StoreError>;
+    /// Appends a delivery to a run's inbox; its `seq` in the inbox.
+    /// [`StoreError::NotFound`] for an unknown run.
+    async fn post(&self, run_id: &str, delivery: &Delivery) -> Result<u64, StoreError>;
+    /// A run's deliveries not yet taken, in the order they were posted.
+    async fn inbox(&self, run_id: &str) -> Result<Vec<Posted>, StoreError>;
 }

@@ -1,83 +1,86 @@
 //! The embedded default store: one SQLite file in WAL mode with
 //! `synchronous=NORMAL` (safe against a killed process, not against power loss).
-//! A run's lock is a row naming its owner, a process; each process holds an OS
-//! file lock on a file of its own beside the database for as long as it has the
-//! store open. A row whose owner's file can be locked by someone else belongs to
-//! a dead process (the OS released its lock, however it died) and is taken
-//! over. So a process holding 10,000 runs needs one file descriptor, not 10,000.
+//!
+//! Writes go through one writer thread that commits in groups
+//! ([`super::sqlite_writer`]); reads run on tokio's blocking pool over a small
+//! pool of connections, so no call blocks a tokio worker.
+//!
+//! A run's lease is a set of columns of its row: owner, epoch, expiry, and the
+//! token of the store that took it. Each open store holds an OS file lock on a
+//! file of its own beside the database (`PATH.locks/TOKEN.lock`) for as long as
+//! it is open. A lease whose store's file can be locked by someone else belongs
+//! to a dead process (the OS released its lock, however it died) and is taken
+//! over at once, without waiting for it to lapse. So a process holding 10,000
+//! runs needs one file descriptor, not 10,000.
 
-use super::{Checkpoint, RunLock, RunRecord, RunSummary, Store, StoreError, StoredRun, failed};
-use crate::state::{ChatMessage, RunState};
-use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashSet;
+mod schema;
+mod sql;
+
+use super::sqlite_writer::Writer;
+use super::{Checkpoint, Delivery, Lease, Posted, RunSummary, Store, StoreError, StoredRun, Timer};
+use rusqlite::{Connection, OpenFlags};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS graphs (hash TEXT PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, workflow TEXT NOT NULL, graph_hash TEXT NOT NULL, options TEXT NOT NULL,
-  status TEXT NOT NULL, node TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-  run_id TEXT NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS run_locks (run_id TEXT PRIMARY KEY, owner TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS messages (
-  run_id TEXT NOT NULL, idx INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (run_id, idx)
-) WITHOUT ROWID;
-";
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Runs kept in a SQLite file.
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
-    locks: PathBuf,
-    owner: OnceLock<Owner>,
-    held: Arc<Mutex<HashSet<String>>>,
+    writer: Option<Writer>,
+    readers: Arc<Readers>,
+    owner: Arc<Owner>,
+}
+
+/// How the store opens its read connections, and the idle ones.
+struct Readers {
+    path: PathBuf,
+    immutable: bool,
+    idle: Mutex<Vec<Connection>>,
 }
 
 /// This store's process-lifetime lock: its token and the locked file.
-struct Owner {
-    token: String,
-    path: PathBuf,
-    _file: File,
+pub(super) struct Owner {
+    pub(super) token: String,
+    pub(super) locks: PathBuf,
+    path: Option<PathBuf>,
+    _file: Option<File>,
 }
 
-impl Drop for SqliteStore {
+impl Drop for Owner {
     fn drop(&mut self) {
-        if let Some(owner) = self.owner.get() {
-            let _ = std::fs::remove_file(&owner.path);
+        if let Some(path) = &self.path {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the store at `path`, creating its folder if needed.
+    /// Opens (or creates) the store at `path`, creating its folder if needed,
+    /// and brings its tables up to date (a store of version 1 is upgraded).
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::io(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let conn = Connection::open(path).map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(failed)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(failed)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(failed)?;
-        conn.execute_batch(SCHEMA)
-            .map_err(|e| failed(format!("{}: {e}", path.display())))?;
-        Ok(SqliteStore::over(conn, path))
-    }
-
-    /// A store over an open connection to the database at `path` (its run
-    /// locks live beside it, in `PATH.locks`).
-    fn over(conn: Connection, path: &Path) -> SqliteStore {
-        let mut locks = path.as_os_str().to_owned();
-        locks.push(".locks");
-        SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-            locks: PathBuf::from(locks),
-            owner: OnceLock::new(),
-            held: Arc::default(),
-        }
+        let conn =
+            Connection::open(path).map_err(|e| StoreError::io(format!("cannot open {}: {e}", path.display())))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(StoreError::io)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(StoreError::io)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(StoreError::io)?;
+        schema::migrate(&conn).map_err(|e| StoreError::io(format!("{}: {e}", path.display())))?;
+        let owner = Arc::new(Owner::lock(path)?);
+        let readers = Arc::new(Readers {
+            path: path.to_path_buf(),
+            immutable: false,
+            idle: Mutex::default(),
+        });
+        Ok(SqliteStore {
+            writer: Some(Writer::start(conn)?),
+            readers,
+            owner,
+        })
     }
 
     /// Opens an existing store for reading only: nothing is created or written.
@@ -87,246 +90,196 @@ impl SqliteStore {
     /// with SQLite's `immutable` flag. A missing store is an error saying so.
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
         if !path.is_file() {
-            return Err(failed(format!("no run store at {}", path.display())));
+            return Err(StoreError::io(format!("no run store at {}", path.display())));
         }
-        let conn = match read_only(path, false) {
-            Ok(conn) => conn,
-            Err(first) if !has_wal(path) => {
-                read_only(path, true).map_err(|e| failed(format!("cannot read {}: {first}; {e}", path.display())))?
-            }
-            Err(e) => return Err(failed(format!("cannot read {}: {e}", path.display()))),
+        let (conn, immutable) = match read_only(path, false) {
+            Ok(conn) => (conn, false),
+            Err(first) if !has_wal(path) => (
+                read_only(path, true)
+                    .map_err(|e| StoreError::io(format!("cannot read {}: {first}; {e}", path.display())))?,
+                true,
+            ),
+            Err(e) => return Err(StoreError::io(format!("cannot read {}: {e}", path.display()))),
         };
-        Ok(SqliteStore::over(conn, path))
+        let readers = Arc::new(Readers {
+            path: path.to_path_buf(),
+            immutable,
+            idle: Mutex::new(vec![conn]),
+        });
+        Ok(SqliteStore {
+            writer: None,
+            readers,
+            owner: Arc::new(Owner::none(path)),
+        })
     }
 
-    /// This store's owner token, creating and locking its file on first use
-    /// (and clearing the files of dead owners).
-    fn owner(&self) -> Result<&Owner, StoreError> {
-        if let Some(owner) = self.owner.get() {
-            return Ok(owner);
+    /// Runs `work` on the writer; a read-only store refuses.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection, &Owner) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| StoreError::io("the store was opened read-only"))?;
+        let owner = Arc::clone(&self.owner);
+        writer.write(move |conn| work(conn, &owner)).await
+    }
+
+    /// Runs `work` on a read connection, on the blocking pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take()?;
+            let out = work(&conn);
+            readers.give_back(conn);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::io(format!("a store read stopped: {e}")))?
+    }
+}
+
+impl Readers {
+    fn take(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(conn);
         }
-        std::fs::create_dir_all(&self.locks).map_err(failed)?;
-        if let Ok(entries) = std::fs::read_dir(&self.locks) {
+        read_only(&self.path, self.immutable)
+            .map_err(|e| StoreError::io(format!("cannot read {}: {e}", self.path.display())))
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < 8
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+impl Owner {
+    /// Creates and locks this store's owner file (clearing the files of dead owners).
+    fn lock(path: &Path) -> Result<Owner, StoreError> {
+        let locks = locks_dir(path);
+        std::fs::create_dir_all(&locks)
+            .map_err(|e| StoreError::io(format!("cannot create {}: {e}", locks.display())))?;
+        if let Ok(entries) = std::fs::read_dir(&locks) {
             for entry in entries.flatten() {
                 let _ = owner_alive(&entry.path());
             }
         }
         let token = uuid::Uuid::now_v7().simple().to_string();
-        let path = self.locks.join(format!("{token}.lock"));
+        let file_path = locks.join(format!("{token}.lock"));
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(&path)
-            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+            .open(&file_path)
+            .map_err(|e| StoreError::io(format!("cannot open {}: {e}", file_path.display())))?;
         file.try_lock()
-            .map_err(|e| failed(format!("cannot lock {}: {e}", path.display())))?;
-        let _ = self.owner.set(Owner {
+            .map_err(|e| StoreError::io(format!("cannot lock {}: {e}", file_path.display())))?;
+        Ok(Owner {
             token,
-            path,
-            _file: file,
-        });
-        self.owner.get().ok_or_else(|| failed("no owner"))
+            locks,
+            path: Some(file_path),
+            _file: Some(file),
+        })
     }
 
-    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
-        self.conn
-            .lock()
-            .map_err(|_| failed("the store's connection was poisoned by a panic"))
+    /// The owner of a read-only store, which takes no lease.
+    fn none(path: &Path) -> Owner {
+        Owner {
+            token: String::new(),
+            locks: locks_dir(path),
+            path: None,
+            _file: None,
+        }
+    }
+
+    /// Whether the store holding token `other` is still open in a live process.
+    pub(super) fn alive(&self, other: &str) -> bool {
+        other == self.token || (!other.is_empty() && owner_alive(&self.locks.join(format!("{other}.lock"))))
     }
 }
 
+fn locks_dir(path: &Path) -> PathBuf {
+    let mut locks = path.as_os_str().to_owned();
+    locks.push(".locks");
+    PathBuf::from(locks)
+}
+
+#[async_trait::async_trait]
 impl Store for SqliteStore {
-    fn commit(&self, cp: &Checkpoint<'_>) -> Result<(), StoreError> {
-        let state_json = serde_json::to_string(cp.state).map_err(failed)?;
-        let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(failed)?;
-        if let Some((record, graph_json)) = cp.create {
-            tx.prepare_cached("INSERT OR IGNORE INTO graphs (hash, json) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![record.graph_hash, graph_json]))
-                .map_err(failed)?;
-            tx.prepare_cached(
-                "INSERT INTO runs (id, workflow, graph_hash, options, status, node, created, updated, state)
-                 VALUES (?1, ?2, ?3, ?4, '', '', ?5, ?5, '')",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    record.run_id,
-                    record.workflow,
-                    record.graph_hash,
-                    record.options.to_string(),
-                    cp.state.created
-                ])
-            })
-            .map_err(failed)?;
-        }
-        let changed = tx
-            .prepare_cached("UPDATE runs SET status = ?2, node = ?3, updated = ?4, state = ?5 WHERE id = ?1")
-            .and_then(|mut s| {
-                s.execute(params![
-                    cp.state.run_id,
-                    cp.state.status.as_str(),
-                    cp.state.node(),
-                    cp.state.updated,
-                    state_json
-                ])
-            })
-            .map_err(failed)?;
-        if changed != 1 {
-            return Err(failed(format!("run {} is not in the store", cp.state.run_id)));
-        }
-        {
-            let mut insert = tx
-                .prepare_cached("INSERT INTO events (run_id, seq, json) VALUES (?1, ?2, ?3)")
-                .map_err(failed)?;
-            for e in cp.events {
-                let seq = i64::try_from(e.seq).map_err(failed)?;
-                insert.execute(params![e.run_id, seq, e.to_line()]).map_err(failed)?;
-            }
-            let mut insert = tx
-                .prepare_cached("INSERT INTO messages (run_id, idx, json) VALUES (?1, ?2, ?3)")
-                .map_err(failed)?;
-            for (i, m) in cp.messages.iter().enumerate() {
-                let idx = i64::try_from(cp.first_message + i).map_err(failed)?;
-                let json = serde_json::to_string(m).map_err(failed)?;
-                insert.execute(params![cp.state.run_id, idx, json]).map_err(failed)?;
-            }
-        }
-        tx.commit().map_err(failed)
+    async fn acquire(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<Lease, StoreError> {
+        let (run_id, owner) = (run_id.to_string(), owner.to_string());
+        self.write(move |conn, me| sql::acquire(conn, me, &run_id, &owner, ttl))
+            .await
     }
 
-    fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let conn = self.conn()?;
-        let row = conn
-            .query_row(
-                "SELECT workflow, graph_hash, options, state FROM runs WHERE id = ?1",
-                params![run_id],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(failed)?;
-        let Some((workflow, graph_hash, options, state)) = row else {
-            return Ok(None);
-        };
-        let state: RunState =
-            serde_json::from_str(&state).map_err(|e| failed(format!("run {run_id} has a bad checkpoint: {e}")))?;
-        let options = serde_json::from_str(&options).map_err(failed)?;
-        let mut stmt = conn
-            .prepare_cached("SELECT json FROM messages WHERE run_id = ?1 ORDER BY idx")
-            .map_err(failed)?;
-        let messages = stmt
-            .query_map(params![run_id], |r| r.get::<_, String>(0))
-            .map_err(failed)?
-            .map(|m| {
-                let text = m.map_err(failed)?;
-                serde_json::from_str::<ChatMessage>(&text).map_err(failed)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(StoredRun {
-            record: RunRecord {
-                run_id: run_id.to_string(),
-                workflow,
-                graph_hash,
-                options,
-            },
-            state,
-            messages,
-        }))
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<Lease, StoreError> {
+        let lease = lease.clone();
+        self.write(move |conn, _| sql::renew(conn, &lease, ttl)).await
     }
 
-    fn graph(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        let conn = self.conn()?;
-        conn.query_row("SELECT json FROM graphs WHERE hash = ?1", params![hash], |r| r.get(0))
-            .optional()
-            .map_err(failed)
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        let lease = lease.clone();
+        self.write(move |conn, _| sql::release(conn, &lease)).await
     }
 
-    fn events_after(&self, run_id: &str, seq: u64) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn()?;
-        let seq = i64::try_from(seq).map_err(failed)?;
-        let mut stmt = conn
-            .prepare_cached("SELECT json FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq")
-            .map_err(failed)?;
-        stmt.query_map(params![run_id, seq], |r| r.get::<_, String>(0))
-            .map_err(failed)?
-            .map(|r| r.map_err(failed))
-            .collect()
+    async fn commit(&self, lease: &Lease, checkpoint: &Checkpoint<'_>) -> Result<(), StoreError> {
+        let rows = sql::Rows::of(checkpoint)?;
+        let lease = lease.clone();
+        self.write(move |conn, me| sql::commit(conn, me, &lease, &rows)).await
     }
 
-    fn list(&self) -> Result<Vec<RunSummary>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare("SELECT id, workflow, status, node, updated FROM runs ORDER BY updated DESC, id DESC")
-            .map_err(failed)?;
-        stmt.query_map([], |r| {
-            Ok(RunSummary {
-                run_id: r.get(0)?,
-                workflow: r.get(1)?,
-                status: r.get(2)?,
-                node: r.get(3)?,
-                updated: r.get(4)?,
-            })
-        })
-        .map_err(failed)?
-        .map(|r| r.map_err(failed))
-        .collect()
+    async fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let run_id = run_id.to_string();
+        self.read(move |conn| sql::load(conn, &run_id)).await
     }
 
-    fn lock(&self, run_id: &str) -> Result<RunLock, StoreError> {
-        let owner = self.owner()?;
-        let mut held = self.held.lock().map_err(|_| failed("poisoned lock table"))?;
-        if held.contains(run_id) {
-            return Err(StoreError::Busy(run_id.to_string()));
-        }
-        let mut conn = self.conn()?;
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(failed)?;
-        let current: Option<String> = tx
-            .query_row("SELECT owner FROM run_locks WHERE run_id = ?1", params![run_id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(failed)?;
-        if let Some(other) = current
-            && other != owner.token
-            && owner_alive(&self.locks.join(format!("{other}.lock")))
-        {
-            return Err(StoreError::Busy(run_id.to_string()));
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO run_locks (run_id, owner) VALUES (?1, ?2)",
-            params![run_id, owner.token],
-        )
-        .map_err(failed)?;
-        tx.commit().map_err(failed)?;
-        held.insert(run_id.to_string());
-        Ok(RunLock::new(Release {
-            conn: Arc::clone(&self.conn),
-            held: Arc::clone(&self.held),
-            run_id: run_id.to_string(),
-            token: owner.token.clone(),
-        }))
+    async fn graph(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        let hash = hash.to_string();
+        self.read(move |conn| sql::graph(conn, &hash)).await
+    }
+
+    async fn events_after(&self, run_id: &str, seq: u64) -> Result<Vec<String>, StoreError> {
+        let run_id = run_id.to_string();
+        self.read(move |conn| sql::events_after(conn, &run_id, seq)).await
+    }
+
+    async fn list(&self) -> Result<Vec<RunSummary>, StoreError> {
+        self.read(sql::list).await
+    }
+
+    async fn due_timers(&self, now_ms: i64) -> Result<Vec<Timer>, StoreError> {
+        self.read(move |conn| sql::due_timers(conn, now_ms)).await
+    }
+
+    async fn post(&self, run_id: &str, delivery: &Delivery) -> Result<u64, StoreError> {
+        let run_id = run_id.to_string();
+        let json = serde_json::to_string(delivery).map_err(StoreError::io)?;
+        self.write(move |conn, _| sql::post(conn, &run_id, &json)).await
+    }
+
+    async fn inbox(&self, run_id: &str) -> Result<Vec<Posted>, StoreError> {
+        let run_id = run_id.to_string();
+        self.read(move |conn| sql::inbox(conn, &run_id)).await
     }
 }
 
 /// A read-only connection (optionally `immutable`), checked by reading the schema.
 fn read_only(path: &Path, immutable: bool) -> Result<Connection, rusqlite::Error> {
-    use rusqlite::OpenFlags;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = if immutable {
         Connection::open_with_flags(format!("{}?immutable=1", file_uri(path)), flags)?
     } else {
         Connection::open_with_flags(path, flags)?
     };
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
     conn.query_row("SELECT count(*) FROM runs", [], |r| r.get::<_, i64>(0))?;
     Ok(conn)
 }
@@ -359,27 +312,5 @@ fn owner_alive(path: &Path) -> bool {
             false
         }
         Err(_) => true,
-    }
-}
-
-/// Gives a run back when its holder lets go of it.
-struct Release {
-    conn: Arc<Mutex<Connection>>,
-    held: Arc<Mutex<HashSet<String>>>,
-    run_id: String,
-    token: String,
-}
-
-impl Drop for Release {
-    fn drop(&mut self) {
-        if let Ok(conn) = self.conn.lock() {
-            let _ = conn.execute(
-                "DELETE FROM run_locks WHERE run_id = ?1 AND owner = ?2",
-                params![self.run_id, self.token],
-            );
-        }
-        if let Ok(mut held) = self.held.lock() {
-            held.remove(&self.run_id);
-        }
     }
 }

@@ -1,0 +1,130 @@
+//! How a [`super::Run`] holds its lease: renewed in the background while the
+//! run takes steps, released when the run is closed or dropped, and marked in
+//! the runtime's table of runs held by this process (a second holder in the
+//! same process is refused at once, without asking the store).
+
+use crate::store::{Lease, Store, StoreError};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The runs this process holds, by id.
+pub(super) type Held = Arc<Mutex<HashSet<String>>>;
+
+/// A run's lease and what keeps it.
+pub(super) struct Hold {
+    store: Arc<dyn Store>,
+    lease: Lease,
+    ttl: Duration,
+    held: Held,
+    released: bool,
+}
+
+/// Renews a lease until dropped.
+pub(super) struct Renewing(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for Renewing {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Hold {
+    /// Holds `lease`; `false` when this process already holds the run.
+    pub(super) fn new(store: Arc<dyn Store>, lease: Lease, ttl: Duration, held: Held) -> Option<Hold> {
+        let fresh = held.lock().is_ok_and(|mut h| h.insert(lease.run_id.clone()));
+        fresh.then_some(Hold {
+            store,
+            lease,
+            ttl,
+            held,
+            released: false,
+        })
+    }
+
+    /// Marks a run as held by this process: `false` when it already is.
+    pub(super) fn claim(held: &Held, run_id: &str) -> bool {
+        held.lock().is_ok_and(|mut h| h.insert(run_id.to_string()))
+    }
+
+    /// Unmarks a run claimed with [`Hold::claim`] that was not taken after all.
+    pub(super) fn unclaim(held: &Held, run_id: &str) {
+        if let Ok(mut h) = held.lock() {
+            h.remove(run_id);
+        }
+    }
+
+    /// Wraps a lease for a run already claimed with [`Hold::claim`].
+    pub(super) fn claimed(store: Arc<dyn Store>, lease: Lease, ttl: Duration, held: Held) -> Hold {
+        Hold {
+            store,
+            lease,
+            ttl,
+            held,
+            released: false,
+        }
+    }
+
+    /// The lease.
+    pub(super) fn lease(&self) -> &Lease {
+        &self.lease
+    }
+
+    /// Renews the lease every third of its time to live until the returned
+    /// guard is dropped (nothing happens outside a tokio runtime).
+    pub(super) fn keep_renewed(&self) -> Renewing {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return Renewing(None);
+        };
+        let (store, lease, ttl) = (Arc::clone(&self.store), self.lease.clone(), self.ttl);
+        let every = (ttl / 3).max(Duration::from_millis(10));
+        Renewing(Some(handle.spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if store.renew(&lease, ttl).await.is_err() {
+                    return;
+                }
+            }
+        })))
+    }
+
+    /// Releases the lease now.
+    pub(super) async fn release(&mut self) -> Result<(), StoreError> {
+        if self.released {
+            return Ok(());
+        }
+        self.released = true;
+        self.unmark();
+        self.store.release(&self.lease).await
+    }
+
+    fn unmark(&self) {
+        Hold::unclaim(&self.held, &self.lease.run_id);
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        self.unmark();
+        let (store, lease) = (Arc::clone(&self.store), self.lease.clone());
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    let _ = store.release(&lease).await;
+                });
+            }
+            // Dropped outside any runtime (after a host's `block_on`): release
+            // on a runtime of its own, so the run is free at once.
+            Err(_) => {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    let _ = rt.block_on(store.release(&lease));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The SQLite store's one writer: a thread that owns the write connection and
+//! commits in groups. Every write (a step's commit, a lease, a post) is a job;
+//! the thread takes all jobs waiting, runs each inside its own savepoint (a
+//! refused job is rolled back alone) and commits them in one transaction.
+//! Only after that commit does any job's caller hear its result, so nothing
+//! is shown before it is durable. Under load this turns a thousand small
+//! transactions into a few large ones; alone, a job waits for no one.
+
+use super::StoreError;
+use rusqlite::Connection;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::time::{Duration, Instant};
+
+/// What a job tells its caller once the group it ran in has committed (or not).
+pub(super) type Reply = Box<dyn FnOnce(Option<StoreError>) + Send>;
+/// A job: runs on the write connection inside a savepoint (or is told why the
+/// group's transaction could not begin); `false` rolls it back.
+pub(super) type Job = Box<dyn FnOnce(Result<&Connection, &StoreError>) -> (bool, Reply) + Send>;
+
+/// The most jobs committed in one transaction.
+const GROUP: usize = 512;
+/// How long the writer looks for the next job before it sleeps: a run taking
+/// steps back to back sends its next commit within this time, and finds the
+/// writer awake.
+const LINGER: Duration = Duration::from_micros(200);
+
+/// A handle on the writer thread.
+pub(super) struct Writer {
+    jobs: Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread over `conn`.
+    pub(super) fn start(conn: Connection) -> Result<Writer, StoreError> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("flow-sqlite-writer".into())
+            .spawn(move || write_loop(conn, queue))
+            .map_err(|e| StoreError::io(format!("cannot start the store's writer: {e}")))?;
+        Ok(Writer { jobs })
+    }
+
+    /// Runs `work` on the write connection and waits for its group to commit.
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tell, told) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let out = conn.map_err(StoreError::clone).and_then(work);
+            let ok = out.is_ok();
+            let reply: Reply = Box::new(move |failed| {
+                let _ = tell.send(match failed {
+                    Some(e) => Err(e),
+                    None => out,
+                });
+            });
+            (ok, reply)
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::io("the store's writer has stopped"))?;
+        told.await
+            .map_err(|_| StoreError::io("the store's writer stopped before answering"))?
+    }
+}
+
+fn write_loop(conn: Connection, queue: Receiver<Job>) {
+    let mut group: Vec<Job> = Vec::with_capacity(GROUP);
+    loop {
+        match next_job(&queue) {
+            Some(job) => group.push(job),
+            None => return,
+        }
+        while group.len() < GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        run_group(&conn, group.drain(..));
+    }
+}
+
+/// The next job: looked for briefly without sleeping, then waited for.
+/// `None` once every handle has gone.
+fn next_job(queue: &Receiver<Job>) -> Option<Job> {
+    let start = Instant::now();
+    while start.elapsed() < LINGER {
+        match queue.try_recv() {
+            Ok(job) => return Some(job),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => std::hint::spin_loop(),
+        }
+    }
+    loop {
+        match queue.recv_timeout(Duration::from_secs(3600)) {
+            Ok(job) => return Some(job),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => continue,
+        }
+    }
+}
+
+fn run_group(conn: &Connection, jobs: impl Iterator<Item = Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let failed = StoreError::io(format!("cannot begin a transaction: {e}"));
+        for job in jobs {
+            let (_, reply) = job(Err(&failed));
+            reply(None);
+        }
+        return;
+    }
+    let mut replies = Vec::new();
+    for job in jobs {
+        let saved = conn.execute_batch("SAVEPOINT job").is_ok();
+        let (ok, reply) = job(Ok(conn));
+        if saved {
+            let end = if ok {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
+            let _ = conn.execute_batch(end);
+        }
+        replies.push(reply);
+    }
+    let failed = conn
+        .execute_batch("COMMIT")
+        .err()
+        .map(|e| StoreError::io(format!("cannot commit: {e}")));
+    if failed.is_some() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for reply in replies {
+        reply(failed.clone());
+    }
+}
