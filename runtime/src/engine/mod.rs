@@ -17,9 +17,9 @@ mod silence;
 mod start;
 
 pub use activity::{Activity, ActivityHook};
-pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
+pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from, secrets_from_env};
 
-use crate::event::{Event, EventBody, now_rfc3339};
+use crate::event::{Event, EventBody};
 use crate::program::Program;
 use crate::state::{ChatMessage, Position, RetryStep, RunState, RunStatus};
 use crate::store::{Checkpoint, RunLock, RunRecord, Store, StoreError};
@@ -125,7 +125,8 @@ pub struct Run {
     create: Option<RunRecord>,
     /// Set when the step's failure is an outage (a model group or an HTTP tool down).
     outage: bool,
-    /// Where expressions and builtin tools read the time of day.
+    /// The host's clock: every "now" of the run (event times, deadlines,
+    /// `today`, `time.*`) and its id.
     clock: Arc<dyn crate::clock::Clock>,
     _lock: RunLock,
 }
@@ -192,7 +193,7 @@ impl Run {
                         return Ok(self.state.status);
                     }
                     self.commit()?;
-                    let incoming = match silence::remaining(deadline.as_deref()) {
+                    let incoming = match silence::remaining(deadline.as_deref(), self.clock.now()) {
                         Some(left) if left.is_zero() => Incoming::TimedOut,
                         Some(left) => inbox.next_message_within(left),
                         None => inbox.next_message().map_or(Incoming::Closed, Incoming::Message),
@@ -324,6 +325,11 @@ impl Run {
         }
     }
 
+    /// The run's clock's current time in RFC 3339 (UTC, milliseconds).
+    fn now_rfc3339(&self) -> String {
+        crate::clock::rfc3339(self.clock.now())
+    }
+
     /// Whether the pause's deadline (an approval's `timeout`, an agent's silence) has passed.
     fn deadline_passed(&self) -> bool {
         matches!(
@@ -332,7 +338,7 @@ impl Run {
         ) && self
             .deadline()
             .and_then(|d| d.parse::<jiff::Timestamp>().ok())
-            .is_some_and(|d| d <= jiff::Timestamp::now())
+            .is_some_and(|d| d <= self.clock.now())
     }
 
     /// Records a step's failure as the run's end; an outage keeps the step for a retry.
@@ -364,7 +370,7 @@ impl Run {
         let event = Event {
             run_id: self.state.run_id.clone(),
             seq: self.state.next_seq,
-            ts: now_rfc3339(),
+            ts: self.now_rfc3339(),
             body,
         };
         self.state.next_seq += 1;
@@ -377,7 +383,7 @@ impl Run {
         if self.buffer.is_empty() && self.saved_messages == self.conversation.len() && self.create.is_none() {
             return Ok(());
         }
-        self.state.updated = now_rfc3339();
+        self.state.updated = self.now_rfc3339();
         let record = self.create.take();
         let checkpoint = Checkpoint {
             state: &self.state,
