@@ -20,7 +20,12 @@ static FIXED: OnceLock<Option<jiff::Timestamp>> = OnceLock::new();
 
 /// Reads `FLOW_CLOCK` once for the process; a bad value is an error naming it.
 pub fn init() -> Result<(), String> {
-    let fixed = parse(std::env::var_os(FLOW_CLOCK).as_deref().map(|v| v.to_string_lossy()).as_deref())?;
+    let fixed = parse(
+        std::env::var_os(FLOW_CLOCK)
+            .as_deref()
+            .map(|v| v.to_string_lossy())
+            .as_deref(),
+    )?;
     let _ = FIXED.set(fixed);
     Ok(())
 }

@@ -218,8 +218,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    if matches!(cli.command, Command::Run { .. } | Command::Resume { .. } | Command::Runs { .. })
-        && let Err(message) = clock_env::init()
+    if matches!(
+        cli.command,
+        Command::Run { .. } | Command::Resume { .. } | Command::Runs { .. }
+    ) && let Err(message) = clock_env::init()
     {
         eprintln!("error: {message}");
         return ExitCode::from(EXIT_USAGE);

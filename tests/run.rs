@@ -86,7 +86,9 @@ fn parse(script: &str) -> (Vec<Invocation>, Vec<(String, String)>) {
 fn duration(text: &str) -> jiff::SignedDuration {
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().unwrap_or_else(|_| panic!("`advance: {text}`: a whole number and a unit"));
+    let n: i64 = number
+        .parse()
+        .unwrap_or_else(|_| panic!("`advance: {text}`: a whole number and a unit"));
     match unit.trim() {
         "ms" => jiff::SignedDuration::from_millis(n),
         "s" => jiff::SignedDuration::from_secs(n),
@@ -163,7 +165,12 @@ fn run_scenario(path: &Path) {
     if !run_id.is_empty() {
         check_events(&dir, &run_id, &env);
         let clock = steps.last().map_or_else(|| START.to_string(), |s| s.clock.to_string());
-        let out = flow_in(&dir, &["runs".into(), "show".into(), run_id.clone()], "", &[("FLOW_CLOCK".into(), clock)]);
+        let out = flow_in(
+            &dir,
+            &["runs".into(), "show".into(), run_id.clone()],
+            "",
+            &[("FLOW_CLOCK".into(), clock)],
+        );
         let shown = String::from_utf8_lossy(&out.stdout).replace(&run_id, "RUN_ID");
         transcript.push_str("\n$ flow runs show RUN_ID\n");
         transcript.push_str(&mask_times(&shown).replace(&dir.display().to_string(), "DIR"));
