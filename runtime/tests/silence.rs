@@ -149,3 +149,39 @@ fn a_passed_deadline_is_taken_before_a_late_message() {
         ]
     );
 }
+
+/// An inbox with no messages that records how long it was asked to wait.
+#[derive(Default)]
+struct Recording {
+    waits: Vec<Duration>,
+}
+
+impl flow_runtime::Inbox for Recording {
+    fn next_message(&mut self) -> Option<String> {
+        None
+    }
+
+    fn next_message_within(&mut self, limit: Duration) -> flow_runtime::Incoming {
+        self.waits.push(limit);
+        flow_runtime::Incoming::Closed
+    }
+}
+
+#[test]
+fn a_waiting_inbox_waits_until_the_deadline_by_the_run_s_clock() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let clock = clock();
+    let (_runtime, mut run) = start("wait", Arc::clone(&store), &clock);
+    let tokio = tokio();
+    let mut inbox = Recording::default();
+    assert_eq!(tokio.block_on(run.run(&mut inbox)).unwrap(), RunStatus::WaitingForUser);
+    clock.advance(Duration::from_millis(100));
+    tokio.block_on(run.run(&mut inbox)).unwrap();
+    assert_eq!(inbox.waits, [Duration::from_millis(300), Duration::from_millis(200)]);
+
+    // Past the deadline by the clock, the silence exit is taken without waiting.
+    clock.advance(Duration::from_millis(200));
+    assert_eq!(tokio.block_on(run.run(&mut inbox)).unwrap(), RunStatus::WaitingForUser);
+    assert_eq!(inbox.waits.len(), 2, "not asked to wait again: {:?}", inbox.waits);
+    assert!(run.conversation().iter().any(|m| m.text == "Are you still there?"));
+}
