@@ -9,6 +9,7 @@ macro_rules! outln {
 }
 
 mod check_cmd;
+mod clock_env;
 mod compile_cmd;
 mod events_file;
 mod explain_cmd;
@@ -218,6 +219,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if matches!(
+        cli.command,
+        Command::Run { .. } | Command::Resume { .. } | Command::Runs { .. }
+    ) && let Err(message) = clock_env::init()
+    {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let code = match cli.command {
         Command::Check {
             paths,

@@ -68,7 +68,7 @@ fn from_now(deadline: &str) -> String {
     let Ok(at) = deadline.parse::<jiff::Timestamp>() else {
         return "not a valid time".into();
     };
-    let now = jiff::Timestamp::now();
+    let now = crate::clock_env::now();
     let seconds = at.as_second() - now.as_second();
     if seconds > 0 {
         format!("in {}", duration(seconds))

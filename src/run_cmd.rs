@@ -71,7 +71,8 @@ fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, live_tools: bool,
     };
     let secrets = flow_runtime::secrets_from_env(&program).map_err(|e| usage(e.0))?;
     let store = open_store(common.store.as_deref())?;
-    let runtime = Runtime::new(Arc::clone(&store));
+    let mut runtime = Runtime::new(Arc::clone(&store));
+    crate::clock_env::install(&mut runtime);
     let mut run = runtime
         .start(program, inputs, options, secrets)
         .map_err(|e| usage(e.to_string()))?;
@@ -118,7 +119,8 @@ fn resume_inner(run_id: &str, answer: Option<Answer>, sets: &[String], common: &
 
 fn resume_with(run_id: &str, answer: Option<Answer>, sets: &[String], retry: bool, common: &Common) -> Result<u8, u8> {
     let store = open_store(common.store.as_deref())?;
-    let runtime = Runtime::new(Arc::clone(&store));
+    let mut runtime = Runtime::new(Arc::clone(&store));
+    crate::clock_env::install(&mut runtime);
     let tokio = tokio_runtime()?;
     let mut run = tokio
         .block_on(runtime.load(run_id, |program: &Program| {

@@ -14,9 +14,15 @@
 //!
 //! `run:` starts the run with this file as every model group and as `--stubs`;
 //! `resume:` continues it; `stdin:` lines go to the invocation before them;
-//! `exit:` is the status that invocation must end with; `sleep: MS` waits
-//! before the next invocation (for approval time-outs); `resume: @ID ...`
-//! resumes run `ID` instead of the scenario's own run. The test checks the
+//! `exit:` is the status that invocation must end with; `resume: @ID ...`
+//! resumes run `ID` instead of the scenario's own run.
+//!
+//! Time is a fake clock: every invocation runs with `FLOW_CLOCK` set to the
+//! scenario's clock (docs/runtime.md, "Time"), which stands at
+//! 2026-01-05T09:00:00Z unless `#! clock: INSTANT` (RFC 3339) puts it
+//! elsewhere. `#! advance: DURATION` (`1500ms`, `2s`, `90m`, `2h`) moves it
+//! forward for the invocations after it, so approval time-outs and silence
+//! exits pass without the test waiting. The test checks the
 //! exit statuses, that event `seq`s run from 1 without gaps or repeats across
 //! every invocation, that no secret's value reaches the events or the store,
 //! and snapshots the readable history (`flow runs show`) of the run.
@@ -28,9 +34,13 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+/// Where the scenario's clock stands unless `#! clock:` says otherwise.
+const START: &str = "2026-01-05T09:00:00Z";
+
 struct Invocation {
     args: Vec<String>,
-    sleep_ms: u64,
+    /// The scenario's clock for this invocation (`FLOW_CLOCK`).
+    clock: jiff::Timestamp,
     stdin: String,
     exit: Option<i32>,
 }
@@ -38,6 +48,7 @@ struct Invocation {
 fn parse(script: &str) -> (Vec<Invocation>, Vec<(String, String)>) {
     let mut steps: Vec<Invocation> = Vec::new();
     let mut env = Vec::new();
+    let mut clock: jiff::Timestamp = START.parse().expect("an instant");
     for line in script.lines() {
         let Some(directive) = line.strip_prefix("#!") else {
             continue;
@@ -51,9 +62,10 @@ fn parse(script: &str) -> (Vec<Invocation>, Vec<(String, String)>) {
                     .collect(),
                 stdin: String::new(),
                 exit: None,
-                sleep_ms: 0,
+                clock,
             }),
-            "sleep" => steps.last_mut().expect("sleep after run").sleep_ms = value.parse().expect("milliseconds"),
+            "clock" => clock = value.parse().expect("`clock:` takes an RFC 3339 instant"),
+            "advance" => clock = clock.checked_add(duration(value)).expect("a time jiff can hold"),
             "stdin" => {
                 let step = steps.last_mut().expect("stdin after run");
                 step.stdin.push_str(value);
@@ -68,6 +80,22 @@ fn parse(script: &str) -> (Vec<Invocation>, Vec<(String, String)>) {
         }
     }
     (steps, env)
+}
+
+/// `1500ms`, `2s`, `90m` or `2h`.
+fn duration(text: &str) -> jiff::SignedDuration {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .unwrap_or_else(|_| panic!("`advance: {text}`: a whole number and a unit"));
+    match unit.trim() {
+        "ms" => jiff::SignedDuration::from_millis(n),
+        "s" => jiff::SignedDuration::from_secs(n),
+        "m" => jiff::SignedDuration::from_mins(n),
+        "h" => jiff::SignedDuration::from_hours(n),
+        other => panic!("`advance: {text}`: unknown unit `{other}` (ms, s, m or h)"),
+    }
 }
 
 fn flow_in(dir: &Path, args: &[String], stdin: &str, env: &[(String, String)]) -> std::process::Output {
@@ -110,6 +138,8 @@ fn run_scenario(path: &Path) {
             args.insert(1, run_id.clone());
         }
         args.extend(["--events", "events.jsonl"].map(String::from));
+        let mut env = env.clone();
+        env.push(("FLOW_CLOCK".into(), step.clock.to_string()));
         let out = flow_in(&dir, &args, &step.stdin, &env);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let expected = step.exit.unwrap_or(0);
@@ -123,19 +153,24 @@ fn run_scenario(path: &Path) {
             run_id = stored_run(&dir).expect("a run in the store").0;
         }
         transcript.push_str(&format!("$ flow {} (exit {expected})\n", step.args.join(" ")));
-        std::thread::sleep(std::time::Duration::from_millis(step.sleep_ms));
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             transcript.push_str(&format!("  | {line}\n"));
         }
         if expected == 2 {
             for line in stderr.lines() {
-                transcript.push_str(&format!("  ! {}\n", mask_deadline(line)));
+                transcript.push_str(&format!("  ! {line}\n"));
             }
         }
     }
     if !run_id.is_empty() {
         check_events(&dir, &run_id, &env);
-        let out = flow_in(&dir, &["runs".into(), "show".into(), run_id.clone()], "", &[]);
+        let clock = steps.last().map_or_else(|| START.to_string(), |s| s.clock.to_string());
+        let out = flow_in(
+            &dir,
+            &["runs".into(), "show".into(), run_id.clone()],
+            "",
+            &[("FLOW_CLOCK".into(), clock)],
+        );
         let shown = String::from_utf8_lossy(&out.stdout).replace(&run_id, "RUN_ID");
         transcript.push_str("\n$ flow runs show RUN_ID\n");
         transcript.push_str(&mask_times(&shown).replace(&dir.display().to_string(), "DIR"));
@@ -172,36 +207,13 @@ fn check_events(dir: &Path, run_id: &str, env: &[(String, String)]) {
     }
 }
 
+/// Latencies change from run to run; times do not (they are the scenario's clock).
 fn mask_times(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        let masked = if line.starts_with("created") || line.starts_with("updated") {
-            format!("{} TIME", &line[..7])
-        } else {
-            line.to_string()
-        };
-        let masked = mask_deadline(&mask_ms(&masked));
-        out.push_str(&masked);
+        out.push_str(&mask_ms(line));
         out.push('\n');
     }
-    out
-}
-
-/// `deadline 2026-…Z (in 2h 0m)` becomes `deadline TIME`: deadlines depend on when the test ran.
-fn mask_deadline(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(i) = rest.find("deadline 2") {
-        out.push_str(&rest[..i]);
-        out.push_str("deadline TIME");
-        rest = &rest[i + "deadline ".len()..];
-        let end = rest.find([' ', ',', ')']).unwrap_or(rest.len());
-        rest = &rest[end..];
-        if rest.starts_with(" (in ") || rest.starts_with(" (passed ") {
-            rest = rest.find(')').map_or("", |j| &rest[j + 1..]);
-        }
-    }
-    out.push_str(rest);
     out
 }
 

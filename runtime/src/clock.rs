@@ -1,17 +1,39 @@
-//! Where the runtime reads the time of day for the language: `today(ZONE)`
-//! and the `time.now` / `time.today` builtin tools. A host (or a test) gives
-//! its own [`Clock`] with [`Runtime::set_clock`](crate::Runtime::set_clock);
-//! the default is the system's.
+//! What the runtime asks of its host: the time ("now"), new ids and the
+//! secrets. Every wall-clock read of the engine (event `ts`, a run's
+//! `created`/`updated`, approval and silence deadlines, whether a deadline
+//! has passed, `today(ZONE)`, the `time.now` / `time.today` builtins), every
+//! new run id and every secret lookup goes through one [`Clock`], which a
+//! host (or a test) gives with [`Runtime::set_clock`](crate::Runtime::set_clock).
+//! The default, [`SystemClock`], is the system's time, UUID v7 ids and the
+//! environment. [`FakeClock`] is a clock a test moves by hand, so it can pass
+//! a deadline without sleeping. Monotonic measures (latencies, HTTP retry
+//! back-off, the circuit breaker) stay on the real `Instant`.
 
 use std::fmt;
 
-/// The source of "now" for a run's expressions and builtin tools.
+mod fake;
+
+pub use fake::FakeClock;
+
+/// The host's source of "now", of new ids and of secrets for a runtime's runs.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current instant.
     fn now(&self) -> jiff::Timestamp;
+
+    /// A new id, unique in the store (a run's id). By default a UUID v7,
+    /// so ids sort by the real time they were made.
+    fn new_id(&self) -> String {
+        uuid::Uuid::now_v7().to_string()
+    }
+
+    /// The value of the secret `name`, if the host has it. By default the
+    /// environment variable of that name.
+    fn secret(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
 }
 
-/// The system clock.
+/// The system clock: the system's time, UUID v7 ids, secrets from the environment.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -21,7 +43,8 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that always says the same instant (for tests and replays).
+/// A clock that always says the same instant (for tests and replays); ids
+/// and secrets as the [`SystemClock`]'s.
 #[derive(Debug, Clone, Copy)]
 pub struct FixedClock(pub jiff::Timestamp);
 
@@ -29,6 +52,11 @@ impl Clock for FixedClock {
     fn now(&self) -> jiff::Timestamp {
         self.0
     }
+}
+
+/// `at` in RFC 3339 (UTC, to the millisecond), as events and states write times.
+pub fn rfc3339(at: jiff::Timestamp) -> String {
+    at.round(jiff::Unit::Millisecond).unwrap_or(at).to_string()
 }
 
 /// A time zone by IANA name: the machine's database first (it may be newer),

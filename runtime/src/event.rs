@@ -231,10 +231,9 @@ impl Event {
     }
 }
 
-/// The current time in RFC 3339 (UTC, milliseconds).
+/// The system's current time in RFC 3339 (UTC, milliseconds). The engine
+/// does not use it: a run reads the time from its runtime's
+/// [`Clock`](crate::Clock).
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Millisecond)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+    crate::clock::rfc3339(jiff::Timestamp::now())
 }

@@ -38,9 +38,10 @@ pub mod store;
 pub mod tools;
 pub mod tools_http;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FakeClock, FixedClock, SystemClock};
 pub use engine::{
-    Activity, Answer, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from_env,
+    Activity, Answer, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from,
+    secrets_from_env,
 };
 pub use event::{Event, EventBody};
 pub use model::CallError;

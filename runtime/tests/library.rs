@@ -131,9 +131,9 @@ fn a_host_drives_a_run_and_sees_every_event() {
 
     // A second holder of the same run is refused while this one holds it.
     let id = run.id().to_string();
-    assert!(runtime.load(&id, |_| Ok(Default::default())).is_err());
+    assert!(tokio.block_on(runtime.load(&id, |_| Ok(Default::default()))).is_err());
     drop(run);
-    let mut run = runtime.load(&id, |_| Ok(Default::default())).unwrap();
+    let mut run = tokio.block_on(runtime.load(&id, |_| Ok(Default::default()))).unwrap();
     assert_eq!(run.status(), RunStatus::WaitingForApproval);
     let status = tokio
         .block_on(run.answer(Answer::Approve, &mut VecDeque::new()))
@@ -153,7 +153,7 @@ fn a_host_drives_a_run_and_sees_every_event() {
     assert_eq!(kinds.last(), Some(&"run_completed"));
     assert_eq!(kinds.iter().filter(|k| **k == "paused").count(), 2, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "resumed").count(), 2, "{kinds:?}");
-    let stored = store.events_after(&id, 0).unwrap();
+    let stored = tokio.block_on(store.events_after(&id, 0)).unwrap();
     assert_eq!(stored.len(), seqs.len());
 }
 

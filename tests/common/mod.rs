@@ -13,6 +13,7 @@ pub fn flow(args: &[&str], dir: &Path) -> Output {
         .current_dir(dir)
         .env_remove("FLOW_STORE")
         .env_remove("FLOW_DOCS_URL")
+        .env_remove("FLOW_CLOCK")
         .output()
         .expect("run flow")
 }

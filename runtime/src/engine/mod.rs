@@ -20,9 +20,9 @@ mod start;
 
 pub use activity::{Activity, ActivityHook};
 pub use deliveries::Taken;
-pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
+pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from, secrets_from_env};
 
-use crate::event::{Event, EventBody, now_rfc3339};
+use crate::event::{Event, EventBody};
 use crate::program::Program;
 use crate::state::{ChatMessage, Position, RetryStep, RunState, RunStatus};
 use crate::store::{Checkpoint, Lease, RunRecord, Store, StoreError, Timer, TimerChange};
@@ -128,7 +128,8 @@ pub struct Run {
     create: Option<RunRecord>,
     /// Set when the step's failure is an outage (a model group or an HTTP tool down).
     outage: bool,
-    /// Where expressions and builtin tools read the time of day.
+    /// The host's clock: every "now" of the run (event times, deadlines,
+    /// `today`, `time.*`) and its id.
     clock: Arc<dyn crate::clock::Clock>,
     /// The lease this run is held by, and what keeps it.
     hold: lease::Hold,
@@ -203,7 +204,7 @@ impl Run {
                         return Ok(self.state.status);
                     }
                     self.commit().await?;
-                    let incoming = match silence::remaining(deadline.as_deref()) {
+                    let incoming = match silence::remaining(deadline.as_deref(), self.clock.now()) {
                         Some(left) if left.is_zero() => Incoming::TimedOut,
                         Some(left) => inbox.next_message_within(left),
                         None => inbox.next_message().map_or(Incoming::Closed, Incoming::Message),
@@ -297,6 +298,11 @@ impl Run {
         }
     }
 
+    /// The run's clock's current time in RFC 3339 (UTC, milliseconds).
+    fn now_rfc3339(&self) -> String {
+        crate::clock::rfc3339(self.clock.now())
+    }
+
     /// Whether the pause's deadline (an approval's `timeout`, an agent's silence) has passed.
     fn deadline_passed(&self) -> bool {
         matches!(
@@ -305,7 +311,7 @@ impl Run {
         ) && self
             .deadline()
             .and_then(|d| d.parse::<jiff::Timestamp>().ok())
-            .is_some_and(|d| d <= jiff::Timestamp::now())
+            .is_some_and(|d| d <= self.clock.now())
     }
 
     /// Records a step's failure as the run's end; an outage keeps the step for a retry.
@@ -340,7 +346,7 @@ impl Run {
         let event = Event {
             run_id: self.state.run_id.clone(),
             seq: self.state.next_seq,
-            ts: now_rfc3339(),
+            ts: self.now_rfc3339(),
             body,
         };
         self.state.next_seq += 1;
@@ -370,7 +376,7 @@ impl Run {
         if !matches!(self.state.position, Position::Waiting { .. }) {
             self.state.pending = None;
         }
-        self.state.updated = now_rfc3339();
+        self.state.updated = self.now_rfc3339();
         let record = self.create.take();
         let checkpoint = Checkpoint {
             state: &self.state,

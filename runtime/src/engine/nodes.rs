@@ -69,7 +69,7 @@ impl Run {
                     #[allow(clippy::cast_possible_truncation)]
                     let ms = (h * 3_600_000.0).round() as i64;
                     let span = jiff::Span::new().try_milliseconds(ms).ok()?;
-                    jiff::Timestamp::now().checked_add(span).ok().map(|t| t.to_string())
+                    self.clock.now().checked_add(span).ok().map(|t| t.to_string())
                 });
                 self.wait(id, RunStatus::WaitingForApproval, deadline.clone());
                 self.emit(EventBody::Paused {

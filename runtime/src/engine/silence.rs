@@ -12,11 +12,11 @@ use crate::state::{Position, RunStatus};
 use flow_graph::EdgeKind;
 use std::time::Duration;
 
-/// How long until an RFC 3339 deadline: zero once it has passed, `None` with
-/// no deadline (or one that does not parse).
-pub(super) fn remaining(deadline: Option<&str>) -> Option<Duration> {
+/// How long from `now` until an RFC 3339 deadline: zero once it has passed,
+/// `None` with no deadline (or one that does not parse).
+pub(super) fn remaining(deadline: Option<&str>, now: jiff::Timestamp) -> Option<Duration> {
     let deadline = deadline?.parse::<jiff::Timestamp>().ok()?;
-    let left = deadline.duration_since(jiff::Timestamp::now());
+    let left = deadline.duration_since(now);
     Some(Duration::try_from(left).unwrap_or(Duration::ZERO))
 }
 
@@ -35,7 +35,7 @@ impl Run {
     pub(super) fn silence_deadline(&self, id: &str) -> Option<String> {
         let (_, ms) = self.silence_edge(id)?;
         let span = jiff::Span::new().try_milliseconds(i64::try_from(ms).ok()?).ok()?;
-        jiff::Timestamp::now().checked_add(span).ok().map(|t| t.to_string())
+        self.clock.now().checked_add(span).ok().map(|t| t.to_string())
     }
 
     /// The user stayed silent until the deadline: takes the silence exit

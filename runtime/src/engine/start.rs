@@ -5,7 +5,7 @@
 use super::Run;
 use super::lease::{Held, Hold};
 use crate::clock::{Clock, SystemClock};
-use crate::event::{EventBody, now_rfc3339};
+use crate::event::EventBody;
 use crate::model::breaker::{Breaker, BreakerSettings};
 use crate::model::scripted::Script;
 use crate::model::{Model, connect};
@@ -62,14 +62,20 @@ pub type Prepared = (BTreeMap<String, String>, HashMap<String, String>);
 
 /// Reads every secret of a graph from the environment; the error names every missing one.
 pub fn secrets_from_env(program: &Program) -> Result<HashMap<String, String>, StartError> {
+    secrets_from(program, &SystemClock)
+}
+
+/// Reads every secret of a graph from `host` ([`Clock::secret`]); the error
+/// names every missing one.
+pub fn secrets_from(program: &Program, host: &dyn Clock) -> Result<HashMap<String, String>, StartError> {
     let mut out = HashMap::new();
     let mut missing = Vec::new();
     for name in &program.graph.secrets {
-        match std::env::var(name) {
-            Ok(v) => {
+        match host.secret(name) {
+            Some(v) => {
                 out.insert(name.clone(), v);
             }
-            Err(_) => missing.push(name.as_str()),
+            None => missing.push(name.as_str()),
         }
     }
     match missing.as_slice() {
@@ -114,7 +120,7 @@ pub struct Runtime {
     /// Connected models by `provider:model`, with their breakers, shared by every run of this runtime.
     models: std::sync::Mutex<HashMap<String, Connected>>,
     breaker: BreakerSettings,
-    /// Where runs read the time of day (`today`, `time.now`, `time.today`).
+    /// The host's clock, ids and secrets for every run of this runtime.
     clock: Arc<dyn Clock>,
     /// Who this runtime is when it holds a lease (unique to it).
     owner: String,
@@ -215,10 +221,24 @@ impl Runtime {
         Ok(fired)
     }
 
-    /// Replaces the clock the runs of this runtime read the time of day from
-    /// (`today(ZONE)`, the `time.now` and `time.today` builtins); the default is the system's.
+    /// Replaces the clock the runs of this runtime read every "now" from
+    /// (event times, `created`/`updated`, approval and silence deadlines and
+    /// whether they passed, `today(ZONE)`, the `time.*` builtins), make new run
+    /// ids with, and [`Runtime::secrets`] reads secrets from; the default is
+    /// the [`SystemClock`]. Applies to runs started or loaded after the call.
     pub fn set_clock(&mut self, clock: impl Clock + 'static) {
         self.clock = Arc::new(clock);
+    }
+
+    /// The clock its runs read.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Reads every secret of a graph from the runtime's clock ([`Clock::secret`];
+    /// the environment by default); the error names every missing one.
+    pub fn secrets(&self, program: &Program) -> Result<HashMap<String, String>, StartError> {
+        secrets_from(program, &*self.clock)
     }
 
     /// Sets when the models' circuit breakers open and for how long (by default
@@ -252,11 +272,11 @@ impl Runtime {
         secrets: HashMap<String, String>,
     ) -> Result<Run, StartError> {
         let vars = initial_vars(&program, inputs)?;
-        let run_id = uuid::Uuid::now_v7().to_string();
+        let run_id = self.clock.new_id();
         let lease = Lease::new_run(&run_id, &self.owner, self.lease_ttl);
         let hold = Hold::new(Arc::clone(&self.store), lease, self.lease_ttl, Arc::clone(&self.held))
             .ok_or_else(|| StartError(format!("run {run_id} is being run by another process")))?;
-        let now = now_rfc3339();
+        let now = crate::clock::rfc3339(self.clock.now());
         let state = RunState {
             run_id: run_id.clone(),
             workflow: program.graph.workflow.name.clone(),
