@@ -13,10 +13,13 @@ mod limits;
 mod llm;
 mod nodes;
 mod returns;
+mod run_error;
 mod silence;
 mod start;
+mod start_error;
 
 pub use activity::{Activity, ActivityHook};
+pub use run_error::{AnswerError, RunError};
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
 
 use crate::event::{Event, EventBody, now_rfc3339};
@@ -76,32 +79,6 @@ pub enum Incoming {
 impl Inbox for std::collections::VecDeque<String> {
     fn next_message(&mut self) -> Option<String> {
         self.pop_front()
-    }
-}
-
-/// Why a run could not go on (as opposed to failing, which is an outcome).
-#[derive(Debug)]
-pub enum RunError {
-    /// The store could not checkpoint; the run stops where its last checkpoint is.
-    Store(StoreError),
-    /// An answer that does not fit the pause.
-    Input(String),
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::Store(e) => write!(f, "{e}"),
-            RunError::Input(why) => write!(f, "{why}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<StoreError> for RunError {
-    fn from(e: StoreError) -> RunError {
-        RunError::Store(e)
     }
 }
 
@@ -228,11 +205,11 @@ impl Run {
     /// Sends one user message and runs until the run waits or finishes.
     pub async fn send_message(&mut self, text: &str) -> Result<RunStatus, RunError> {
         if self.state.status != RunStatus::WaitingForUser {
-            return Err(RunError::Input(format!(
-                "run {} is {}, not waiting for a user message",
-                self.state.run_id,
-                self.state.status.as_str()
-            )));
+            return Err(AnswerError::NotWaitingForMessage {
+                run_id: self.state.run_id.clone(),
+                status: self.state.status,
+            }
+            .into());
         }
         let mut inbox = std::collections::VecDeque::from([text.to_string()]);
         self.run(&mut inbox).await
@@ -267,20 +244,23 @@ impl Run {
     /// an HTTP tool that was down), then runs until the run waits or finishes.
     /// The retry is recorded as `resumed` with `with: "retry"`; the failed step's
     /// model or tool call is made again. A run that did not fail, or failed on
-    /// an error a retry would not cure, is refused ([`RunError::Input`]).
+    /// an error a retry would not cure, is refused ([`AnswerError::NotFailed`],
+    /// [`AnswerError::NotRetryable`]).
     pub async fn retry(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         let id = self.state.run_id.clone();
         if self.state.status != RunStatus::Failed {
-            return Err(RunError::Input(format!(
-                "run {id} is {}: only a failed run can be retried",
-                self.state.status.as_str()
-            )));
+            return Err(AnswerError::NotFailed {
+                run_id: id,
+                status: self.state.status,
+            }
+            .into());
         }
         let Some(step) = self.state.retry else {
-            return Err(RunError::Input(format!(
-                "run {id} failed on an error a retry would not cure (only outages of a model or an HTTP tool can be retried): {}",
-                self.state.error.as_deref().unwrap_or("unknown error")
-            )));
+            return Err(AnswerError::NotRetryable {
+                run_id: id,
+                error: self.state.error.clone().unwrap_or_else(|| "unknown error".into()),
+            }
+            .into());
         };
         let node = self.state.node().to_string();
         self.emit(EventBody::Resumed {

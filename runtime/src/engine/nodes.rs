@@ -1,7 +1,7 @@
 //! What each kind of node does when it is entered (LANGUAGE.md §4).
 
 use super::exits::Phase;
-use super::{Answer, Failure, Run, RunError};
+use super::{Answer, AnswerError, Failure, Run, RunError};
 use crate::eval::{Scope, eval, render};
 use crate::event::EventBody;
 use crate::model::CallError;
@@ -406,12 +406,15 @@ impl Run {
     /// Applies an answer (or, with `None`, an expired deadline) to the current pause.
     pub(super) fn answer_pause(&mut self, answer: Option<Answer>) -> Result<(), RunError> {
         let Position::Waiting { node: id, .. } = self.state.position.clone() else {
-            return Err(RunError::Input(format!("run {} is not paused", self.state.run_id)));
+            return Err(AnswerError::NotPaused {
+                run_id: self.state.run_id.clone(),
+            }
+            .into());
         };
         let program = std::sync::Arc::clone(&self.program);
         let node = program
             .node(&id)
-            .ok_or_else(|| RunError::Input(format!("no node `{id}`")))?;
+            .ok_or_else(|| AnswerError::UnknownNode { node: id.clone() })?;
         let mut returned = serde_json::Map::new();
         let (with, edge) = match (node, answer) {
             (Node::Handoff(h), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
@@ -433,25 +436,28 @@ impl Run {
                         Some(Answer::Approve) => ("approve", a.approved_edge.clone()),
                         Some(Answer::Reject) => ("reject", a.rejected_edge.clone()),
                         _ => {
-                            return Err(RunError::Input(format!(
-                                "run {} waits for an approval at `{id}`: answer with --approve or --reject",
-                                self.state.run_id
-                            )));
+                            return Err(AnswerError::WaitsForApproval {
+                                run_id: self.state.run_id.clone(),
+                                node: id,
+                            }
+                            .into());
                         }
                     }
                 }
             }
             (Node::Handoff(_), _) => {
-                return Err(RunError::Input(format!(
-                    "run {} waits for a human at handoff `{id}`: answer with --return",
-                    self.state.run_id
-                )));
+                return Err(AnswerError::WaitsForHuman {
+                    run_id: self.state.run_id.clone(),
+                    node: id,
+                }
+                .into());
             }
             _ => {
-                return Err(RunError::Input(format!(
-                    "run {} waits for a user message at `{id}`, not for --approve, --reject or --return",
-                    self.state.run_id
-                )));
+                return Err(AnswerError::WaitsForMessage {
+                    run_id: self.state.run_id.clone(),
+                    node: id,
+                }
+                .into());
             }
         };
         self.emit(EventBody::Resumed {

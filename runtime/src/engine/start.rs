@@ -3,42 +3,24 @@
 //! refuses the run before its first step.
 
 use super::Run;
+pub use super::start_error::StartError;
 use crate::clock::{Clock, SystemClock};
 use crate::event::{EventBody, now_rfc3339};
 use crate::model::breaker::{Breaker, BreakerSettings};
 use crate::model::scripted::Script;
 use crate::model::{Model, connect};
 use crate::program::Program;
-use crate::secrets::{ALLOW_SHORT_SECRETS, MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
+use crate::secrets::{MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
 use crate::state::{Position, RunState, RunStatus};
-use crate::store::{RunRecord, Store, StoreError};
+use crate::store::{RunRecord, Store};
 use crate::tools::{HostTool, Toolbox};
 use flow_graph::{Node, VariableKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
-
-/// Why a run could not start (or be loaded).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartError(pub String);
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl std::error::Error for StartError {}
-
-impl From<StoreError> for StartError {
-    fn from(e: StoreError) -> StartError {
-        StartError(e.to_string())
-    }
-}
 
 /// Choices stored with a run and applied again when it resumes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -61,25 +43,19 @@ pub type Prepared = (BTreeMap<String, String>, HashMap<String, String>);
 /// Reads every secret of a graph from the environment; the error names every missing one.
 pub fn secrets_from_env(program: &Program) -> Result<HashMap<String, String>, StartError> {
     let mut out = HashMap::new();
-    let mut missing = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
     for name in &program.graph.secrets {
         match std::env::var(name) {
             Ok(v) => {
                 out.insert(name.clone(), v);
             }
-            Err(_) => missing.push(name.as_str()),
+            Err(_) => missing.push(name.clone()),
         }
     }
-    match missing.as_slice() {
-        [] => Ok(out),
-        [name] => Err(StartError(format!(
-            "secret `{name}` is not set: export the environment variable {name}"
-        ))),
-        names => Err(StartError(format!(
-            "secrets `{}` are not set: export the environment variables {}",
-            names.join("`, `"),
-            names.join(", ")
-        ))),
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(StartError::MissingSecrets { names: missing })
     }
 }
 
@@ -89,19 +65,16 @@ fn check_secret_lengths(secrets: &HashMap<String, String>) -> Result<(), StartEr
     if short_secrets_allowed() {
         return Ok(());
     }
-    let mut short: Vec<&str> = secrets
+    let mut short: Vec<String> = secrets
         .iter()
         .filter(|(_, v)| v.chars().count() < MIN_SECRET_CHARS)
-        .map(|(k, _)| k.as_str())
+        .map(|(k, _)| k.clone())
         .collect();
     if short.is_empty() {
         return Ok(());
     }
     short.sort_unstable();
-    Err(StartError(format!(
-        "secret `{}` is shorter than {MIN_SECRET_CHARS} characters: use a longer value, or allow short secrets with {ALLOW_SHORT_SECRETS}=1",
-        short.join("`, `")
-    )))
+    Err(StartError::ShortSecrets { names: short })
 }
 
 /// Starts, loads and runs workflows; holds the store and the host's tool handlers.
@@ -202,7 +175,9 @@ impl Runtime {
             run_id,
             workflow: program.graph.workflow.name.clone(),
             graph_hash: program.hash.clone(),
-            options: serde_json::to_value(&options).map_err(|e| StartError(e.to_string()))?,
+            options: serde_json::to_value(&options).map_err(|e| StartError::Internal {
+                reason: format!("the run's options do not serialise: {e}"),
+            })?,
         };
         let mut run = self.assemble(program, state, Vec::new(), &options, secrets, lock)?;
         run.create = Some(record);
@@ -232,15 +207,16 @@ impl Runtime {
         prepare: impl FnOnce(&Program) -> Result<Prepared, StartError>,
     ) -> Result<Run, StartError> {
         let lock = self.store.lock(run_id)?;
-        let stored = self
-            .store
-            .load(run_id)?
-            .ok_or_else(|| StartError(format!("no run `{run_id}` in the store")))?;
+        let stored = self.store.load(run_id)?.ok_or_else(|| StartError::RunNotFound {
+            run_id: run_id.to_string(),
+        })?;
         let json = self
             .store
             .graph(&stored.record.graph_hash)?
-            .ok_or_else(|| StartError(format!("the graph of run `{run_id}` is missing from the store")))?;
-        let program = Arc::new(Program::from_json(&json).map_err(|e| StartError(e.to_string()))?);
+            .ok_or_else(|| StartError::GraphMissing {
+                run_id: run_id.to_string(),
+            })?;
+        let program = Arc::new(Program::from_json(&json)?);
         let mut options: RunOptions = serde_json::from_value(stored.record.options.clone()).unwrap_or_default();
         let (models, secrets) = prepare(&program)?;
         options.models.extend(models);
@@ -268,7 +244,7 @@ impl Runtime {
         let models = connect_models(&program, options, &self.models, self.breaker)?;
         let stubs = match &options.stubs {
             Some(path) => Some(Arc::new(
-                Script::load(std::path::Path::new(path)).map_err(|e| StartError(format!("stubs: {e}")))?,
+                Script::load(std::path::Path::new(path)).map_err(|e| StartError::Stubs { reason: e.to_string() })?,
             )),
             None => None,
         };
@@ -284,18 +260,17 @@ impl Runtime {
         if let Some(script) = &toolbox.stubs
             && let Some(unknown) = script.stubbed_tools().find(|t| program.tool(t).is_none())
         {
-            return Err(StartError(format!("stubs: the workflow has no tool `{unknown}`")));
+            return Err(StartError::Stubs {
+                reason: format!("the workflow has no tool `{unknown}`"),
+            });
         }
-        let missing: Vec<&str> = program
+        let missing: Vec<String> = program
             .host_tools()
             .filter(|t| !toolbox.can_run(&program, &t.id))
-            .map(|t| t.id.as_str())
+            .map(|t| t.id.clone())
             .collect();
         if !missing.is_empty() {
-            return Err(StartError(format!(
-                "host tool `{}` has no handler: register one (or stub it with --stubs)",
-                missing.join("`, `")
-            )));
+            return Err(StartError::UnregisteredHostTool { names: missing });
         }
         Ok(Run {
             store: Arc::clone(&self.store),
@@ -326,11 +301,10 @@ fn connect_models(
     breaker: BreakerSettings,
 ) -> Result<HashMap<String, Vec<Connected>>, StartError> {
     if let Some(unknown) = options.models.keys().find(|g| !program.graph.models.contains_key(*g)) {
-        let known: Vec<&str> = program.graph.models.keys().map(String::as_str).collect();
-        return Err(StartError(format!(
-            "--model names unknown model group `{unknown}` (the workflow has: {})",
-            known.join(", ")
-        )));
+        return Err(StartError::UnknownModelGroup {
+            group: unknown.clone(),
+            known: program.graph.models.keys().cloned().collect(),
+        });
     }
     let mut used: Vec<&String> = program.graph.workflow.default_model.iter().collect();
     for node in &program.graph.nodes {
@@ -347,9 +321,10 @@ fn connect_models(
         }
         let specs: Vec<(String, String)> = match options.models.get(group) {
             Some(s) => {
-                let (p, m) = s
-                    .split_once(':')
-                    .ok_or_else(|| StartError(format!("--model {group}={s}: expected provider:model")))?;
+                let (p, m) = s.split_once(':').ok_or_else(|| StartError::BadModelSpec {
+                    group: group.clone(),
+                    spec: s.clone(),
+                })?;
                 vec![(p.to_string(), m.to_string())]
             }
             None => program
@@ -366,8 +341,11 @@ fn connect_models(
             let m = match cached {
                 Some(m) => m,
                 None => {
-                    let m = connect(&provider, &model)
-                        .map_err(|e| StartError(format!("model group `{group}` ({key}): {e}")))?;
+                    let m = connect(&provider, &model).map_err(|e| StartError::ModelUnavailable {
+                        group: group.clone(),
+                        spec: key.clone(),
+                        reason: e.to_string(),
+                    })?;
                     let m = Connected {
                         model: m,
                         breaker: Arc::new(Breaker::new(breaker)),
@@ -387,23 +365,27 @@ fn connect_models(
 
 /// The variables at start: inputs given or defaulted, vars defaulted; every input checked.
 fn initial_vars(program: &Program, mut inputs: Map<String, Value>) -> Result<Value, StartError> {
-    for name in inputs.keys() {
-        program.input(name).map_err(StartError)?;
+    if let Some(name) = inputs.keys().find(|name| program.input(name).is_err()) {
+        return Err(StartError::UnknownInput {
+            name: name.clone(),
+            known: program.inputs().map(|v| v.name.clone()).collect(),
+        });
     }
     let mut vars = Map::new();
     for v in &program.graph.variables {
         let value = match (v.kind, inputs.remove(&v.name)) {
             (VariableKind::Input, Some(given)) => {
-                program
-                    .check_variable(&v.name, &given)
-                    .map_err(|why| StartError(format!("input `{}` = {given}: {why}", v.name)))?;
+                if let Err(why) = program.check_variable(&v.name, &given) {
+                    return Err(StartError::BadInput {
+                        name: v.name.clone(),
+                        value: given,
+                        reason: why.to_string(),
+                    });
+                }
                 given
             }
             (VariableKind::Input, None) if v.required => {
-                return Err(StartError(format!(
-                    "missing input `{}`: give it with --input {}=VALUE",
-                    v.name, v.name
-                )));
+                return Err(StartError::MissingInput { name: v.name.clone() });
             }
             _ => v.default.clone().unwrap_or(Value::Null),
         };
