@@ -29,6 +29,7 @@ pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod eval_error;
 pub mod event;
 pub mod http;
 pub mod inputs;

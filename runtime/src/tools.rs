@@ -81,10 +81,8 @@ impl Toolbox {
     }
 
     /// Calls a tool; `call_index` counts this tool's earlier calls in the run (it picks a stub).
-    pub async fn call(&self, program: &Program, id: &str, input: Value, call_index: u32) -> Result<Value, String> {
-        self.call_classified(program, id, input, call_index)
-            .await
-            .map_err(|e| e.message)
+    pub async fn call(&self, program: &Program, id: &str, input: Value, call_index: u32) -> Result<Value, CallError> {
+        self.call_classified(program, id, input, call_index).await
     }
 
     /// [`Toolbox::call`], saying whether a failure was an outage (an HTTP tool's

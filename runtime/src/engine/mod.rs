@@ -9,6 +9,7 @@
 mod activity;
 mod companion;
 mod exits;
+mod failure;
 mod limits;
 mod llm;
 mod nodes;
@@ -19,6 +20,7 @@ mod start;
 mod start_error;
 
 pub use activity::{Activity, ActivityHook};
+pub use failure::{FailureKind, SpentExit, StepFailure};
 pub use run_error::{AnswerError, RunError};
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
 
@@ -100,8 +102,6 @@ pub struct Run {
     listeners: Vec<Listener>,
     activity: Option<ActivityHook>,
     create: Option<RunRecord>,
-    /// Set when the step's failure is an outage (a model group or an HTTP tool down).
-    outage: bool,
     /// Where expressions and builtin tools read the time of day.
     clock: Arc<dyn crate::clock::Clock>,
     _lock: RunLock,
@@ -113,8 +113,8 @@ impl fmt::Debug for Run {
     }
 }
 
-/// A failure of the run at a node: it ends the run with `run_failed`.
-type Failure = String;
+/// What a step's work gives when it fails; [`Run::settle`] adds the node.
+type Failure = FailureKind;
 
 impl Run {
     /// The run's id.
@@ -317,26 +317,32 @@ impl Run {
 
     /// Records a step's failure as the run's end; an outage keeps the step for a retry.
     async fn settle(&mut self, node: &str, outcome: Result<(), Failure>, step: RetryStep) {
-        let outage = std::mem::take(&mut self.outage);
-        if let Err(error) = outcome {
+        if let Err(kind) = outcome {
             self.join_companions().await;
-            self.fail(node, error, outage.then_some(step));
+            let failure = StepFailure {
+                node: node.to_string(),
+                kind,
+            };
+            self.fail(&failure, step);
         }
     }
 
-    /// Ends the run as failed at `node`: the one place a run fails. `retry` is
-    /// the step to repeat when the failure was an outage (`flow resume --retry`).
-    fn fail(&mut self, node: &str, error: Failure, retry: Option<RetryStep>) {
-        let error = self.redact(&error);
+    /// Ends the run as failed at the failure's node: the one place a run fails.
+    /// When the failure is an outage ([`StepFailure::retryable`]), `step` is kept
+    /// as the step a retry takes again.
+    fn fail(&mut self, failure: &StepFailure, step: RetryStep) {
+        let error = self.redact(&failure.to_string());
+        let retry = failure.retryable().then_some(step);
+        let node = failure.node.clone();
         self.emit(EventBody::RunFailed {
-            node: node.to_string(),
+            node: node.clone(),
             error: error.clone(),
             retryable: retry.is_some(),
         });
         self.state.status = RunStatus::Failed;
         self.state.error = Some(error);
         self.state.retry = retry;
-        self.state.position = Position::Finished { node: node.to_string() };
+        self.state.position = Position::Finished { node };
     }
 
     /// Adds an event to the current step.
@@ -398,6 +404,6 @@ impl Run {
     fn node(&self, id: &str) -> Result<&Node, Failure> {
         self.program
             .node(id)
-            .ok_or_else(|| format!("no node `{id}` in the graph"))
+            .ok_or_else(|| FailureKind::UnknownNode { node: id.to_string() })
     }
 }

@@ -286,7 +286,6 @@ impl Runtime {
             listeners: Vec::new(),
             activity: None,
             create: None,
-            outage: false,
             clock: Arc::clone(&self.clock),
             _lock: lock,
         })

@@ -114,6 +114,12 @@ impl From<String> for CallError {
     }
 }
 
+impl From<crate::eval::EvalError> for CallError {
+    fn from(e: crate::eval::EvalError) -> CallError {
+        CallError::fatal(e.to_string())
+    }
+}
+
 impl From<&str> for CallError {
     fn from(message: &str) -> CallError {
         CallError::fatal(message)
