@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+#[cfg(test)]
+mod tests;
+
 /// What kind of refusal an error is, for a host mapping errors to statuses
 /// (HTTP: 404, 409, 422, 503, 500).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Model groups replaced for a run: group to `provider:model`.
+pub type ModelReplacements = BTreeMap<String, String>;
+
 impl Program {
     /// The value of input `name` given as `text`: the text itself for a
     /// string-typed input (or one that takes strings, like an enum of
@@ -16,10 +19,7 @@ impl Program {
     /// Unknown names are refused naming the workflow's inputs; the value is
     /// checked against the type when the run starts.
     pub fn coerce_input(&self, name: &str, text: &str) -> Result<Value, StartError> {
-        let variable = self.input(name).map_err(|_| StartError::UnknownInput {
-            name: name.to_string(),
-            known: self.inputs().map(|v| v.name.clone()).collect(),
-        })?;
+        let variable = self.input(name)?;
         coerce_text(Some(&variable.schema), text).map_err(|e| StartError::InputNotJson {
             name: name.to_string(),
             value: text.to_string(),
@@ -65,7 +65,7 @@ impl Program {
 
     /// Model replacements given as `GROUP=provider:model` each (`*` for every
     /// group), as the group-to-model map of [`crate::RunOptions::models`].
-    pub fn model_replacements<S: AsRef<str>>(&self, items: &[S]) -> Result<BTreeMap<String, String>, StartError> {
+    pub fn model_replacements<S: AsRef<str>>(&self, items: &[S]) -> Result<ModelReplacements, StartError> {
         let mut out = BTreeMap::new();
         for item in items {
             let (group, spec) = parse_model_replacement(item.as_ref())?;

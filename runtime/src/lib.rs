@@ -43,8 +43,8 @@ pub mod tools_http;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use engine::{
-    Activity, Answer, AnswerError, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime, StartError,
-    secrets_from_env,
+    Activity, Answer, AnswerError, FailureKind, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime,
+    SpentExit, StartError, StepFailure, secrets_from_env,
 };
 pub use error::ErrorClass;
 pub use event::{Event, EventBody};

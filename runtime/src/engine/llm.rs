@@ -298,7 +298,7 @@ impl Run {
                     Err(reason) => rejected.push(Rejected {
                         variable: name,
                         value,
-                        reason,
+                        reason: reason.to_string(),
                     }),
                 }
             }

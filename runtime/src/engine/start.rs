@@ -37,11 +37,14 @@ pub struct RunOptions {
     pub live_tools: bool,
 }
 
+/// A run's secrets: name to value.
+pub type Secrets = HashMap<String, String>;
+
 /// What a resuming host gives for a loaded run: model groups to replace and the secrets.
 pub type Prepared = (BTreeMap<String, String>, HashMap<String, String>);
 
 /// Reads every secret of a graph from the environment; the error names every missing one.
-pub fn secrets_from_env(program: &Program) -> Result<HashMap<String, String>, StartError> {
+pub fn secrets_from_env(program: &Program) -> Result<Secrets, StartError> {
     let mut out = HashMap::new();
     let mut missing: Vec<String> = Vec::new();
     for name in &program.graph.secrets {
