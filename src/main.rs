@@ -21,6 +21,7 @@ mod interactive;
 mod lsp_cmd;
 mod pause_info;
 mod run_cmd;
+mod run_hints;
 mod run_output;
 mod runs_cmd;
 mod shown;

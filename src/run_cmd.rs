@@ -6,9 +6,12 @@
 use crate::interactive::{Console, EXIT_INTERRUPTED};
 use crate::shown::Shown;
 use crate::terminal::{Palette, Role};
-use crate::{EXIT_USAGE, files, pause_info, run_output, spinner::Spinner};
+use crate::{EXIT_USAGE, files, pause_info, run_hints, run_output, spinner::Spinner};
+use flow_runtime::inputs::coerce_text;
 use flow_runtime::store::{SqliteStore, Store, StoreError};
-use flow_runtime::{Answer, Program, Run, RunError, RunOptions, RunStatus, Runtime, StartError};
+use flow_runtime::{
+    Answer, Program, Run, RunError, RunOptions, RunStatus, Runtime, StartError, parse_model_replacement,
+};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -61,7 +64,9 @@ fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, live_tools: bool,
     let graph = files::load_graph(file, EXIT_USAGE)?;
     let program = Program::new(graph).map_err(|e| usage(format!("{}: {e}", file.display())))?;
     let program = Arc::new(program);
-    let inputs = parse_inputs(&program, inputs).map_err(usage)?;
+    let inputs = program
+        .parse_inputs(inputs)
+        .map_err(|e| usage(run_hints::start_error(&e)))?;
     let models = parse_models(&program, &common.models).map_err(usage)?;
     let stubs = stubs.map(absolute).transpose().map_err(usage)?;
     let options = RunOptions {
@@ -69,13 +74,13 @@ fn start(file: &Path, inputs: &[String], stubs: Option<&Path>, live_tools: bool,
         stubs,
         live_tools,
     };
-    let secrets = flow_runtime::secrets_from_env(&program).map_err(|e| usage(e.0))?;
+    let secrets = flow_runtime::secrets_from_env(&program).map_err(|e| usage(run_hints::start_error(&e)))?;
     let store = open_store(common.store.as_deref())?;
     let mut runtime = Runtime::new(Arc::clone(&store));
     crate::clock_env::install(&mut runtime);
     let mut run = runtime
         .start(program, inputs, options, secrets)
-        .map_err(|e| usage(e.to_string()))?;
+        .map_err(|e| usage(run_hints::start_error(&e)))?;
     let output = run_output::Output::open(common.events.as_deref(), common.trace).map_err(usage)?;
     output.end_last_line().map_err(usage)?;
     let shown = Shown::create(&store_path(common.store.as_deref()), run.id()).map_err(usage)?;
@@ -122,12 +127,18 @@ fn resume_with(run_id: &str, answer: Option<Answer>, sets: &[String], retry: boo
     let mut runtime = Runtime::new(Arc::clone(&store));
     crate::clock_env::install(&mut runtime);
     let tokio = tokio_runtime()?;
+    // A bad `--model` is said with its argument; the runtime only hears that it was refused.
+    let mut model_error = None;
     let mut run = tokio
         .block_on(runtime.load(run_id, |program: &Program| {
-            let models = parse_models(program, &common.models).map_err(StartError)?;
+            let models = parse_models(program, &common.models).map_err(|why| {
+                let refused = StartError::BadModelReplacement { text: why.clone() };
+                model_error = Some(why);
+                refused
+            })?;
             Ok((models, flow_runtime::secrets_from_env(program)?))
         }))
-        .map_err(|e| usage(e.to_string()))?;
+        .map_err(|e| usage(model_error.take().unwrap_or_else(|| run_hints::start_error(&e))))?;
     let answer = match answer {
         Some(Answer::Return) if !sets.is_empty() => {
             Some(Answer::ReturnWith(parse_sets(run.program(), sets).map_err(usage)?))
@@ -169,30 +180,50 @@ fn resume_with(run_id: &str, answer: Option<Answer>, sets: &[String], retry: boo
     }
     let result = tokio.block_on(async {
         if retry {
-            return run.retry(&mut inbox).await;
+            return Ok(run.retry(&mut inbox).await?);
         }
         match answer {
-            Some(answer) => run.answer(answer, &mut inbox).await,
+            Some(answer) => Ok(run.answer(answer, &mut inbox).await?),
             None => match run.expire(&mut inbox).await? {
                 Some(status) => Ok(status),
-                None if run.status() == RunStatus::WaitingForApproval => Err(RunError::Input(format!(
+                None if run.status() == RunStatus::WaitingForApproval => Err(Refused::NeedsAnswer(format!(
                     "run {run_id} waits for an approval: answer with --approve or --reject"
                 ))),
-                None if run.status() == RunStatus::WaitingForHuman => Err(RunError::Input(format!(
+                None if run.status() == RunStatus::WaitingForHuman => Err(Refused::NeedsAnswer(format!(
                     "run {run_id} waits for a human: hand it back with --return"
                 ))),
-                None => run.run(&mut inbox).await,
+                None => Ok(run.run(&mut inbox).await?),
             },
         }
     });
-    if let Err(RunError::Input(why)) = &result {
-        let code = usage(why.clone());
+    let (result, refusal) = match result {
+        Ok(status) => (Ok(status), None),
+        Err(Refused::NeedsAnswer(why)) => (Ok(run.status()), Some(why)),
+        Err(Refused::Run(RunError::Answer(why))) => (Ok(run.status()), Some(run_hints::answer_error(&why))),
+        Err(Refused::Run(e)) => (Err(e), None),
+    };
+    if let Some(why) = refusal {
+        let code = usage(why);
         if matches!(run.status(), RunStatus::WaitingForApproval | RunStatus::WaitingForHuman) {
             print_pause_details(store.as_ref(), run.id());
         }
         return Err(code);
     }
     Ok(finish(&run, result, store.as_ref(), &inbox))
+}
+
+/// Why `flow resume` did not go on: the runtime refused, or the run needs an answer the command did not give.
+enum Refused {
+    /// The runtime's error.
+    Run(RunError),
+    /// A pause that needs `--approve`, `--reject` or `--return`.
+    NeedsAnswer(String),
+}
+
+impl From<RunError> for Refused {
+    fn from(e: RunError) -> Refused {
+        Refused::Run(e)
+    }
 }
 
 /// On a terminal, `flow resume` at an agent first says the agent's last message again.
@@ -281,22 +312,6 @@ fn absolute(path: &Path) -> Result<String, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// `--input NAME=VALUE`: strings as given for string-typed inputs, JSON otherwise.
-fn parse_inputs(program: &Program, given: &[String]) -> Result<Map<String, Value>, String> {
-    let mut out = Map::new();
-    for item in given {
-        let (name, raw) = item
-            .split_once('=')
-            .ok_or_else(|| format!("--input {item}: expected NAME=VALUE"))?;
-        let variable = program.input(name)?;
-        let value = coerce("--input", name, Some(&variable.schema), raw)?;
-        if out.insert(name.to_string(), value).is_some() {
-            return Err(format!("--input {name} is given twice"));
-        }
-    }
-    Ok(out)
-}
-
 /// `--set NAME=VALUE` (with `--return`): typed like `--input` against the
 /// variable; the runtime refuses unknown names, inputs and secrets.
 fn parse_sets(program: &Program, given: &[String]) -> Result<Map<String, Value>, String> {
@@ -306,7 +321,7 @@ fn parse_sets(program: &Program, given: &[String]) -> Result<Map<String, Value>,
             .split_once('=')
             .ok_or_else(|| format!("--set {item}: expected NAME=VALUE"))?;
         let schema = program.variable(name).map(|v| &v.schema);
-        let value = coerce("--set", name, schema, raw)?;
+        let value = coerce_text(schema, raw).map_err(|e| format!("--set {name}={raw}: not JSON ({e})"))?;
         if out.insert(name.to_string(), value).is_some() {
             return Err(format!("--set {name} is given twice"));
         }
@@ -314,70 +329,17 @@ fn parse_sets(program: &Program, given: &[String]) -> Result<Map<String, Value>,
     Ok(out)
 }
 
-/// A command-line value: as text for a string-typed variable (or an unknown
-/// one, refused later by name), JSON otherwise.
-fn coerce(flag: &str, name: &str, schema: Option<&Value>, raw: &str) -> Result<Value, String> {
-    match schema {
-        Some(schema) if !(takes_strings(schema) && !(raw == "null" && accepts_null(schema))) => {
-            serde_json::from_str(raw).map_err(|e| format!("{flag} {name}={raw}: not JSON ({e})"))
-        }
-        _ => Ok(Value::String(raw.to_string())),
-    }
-}
-
-fn takes_strings(schema: &Value) -> bool {
-    match schema {
-        Value::Object(m) => {
-            m.get("type").and_then(Value::as_str) == Some("string")
-                || m.get("enum")
-                    .and_then(Value::as_array)
-                    .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_string))
-                || m.get("anyOf")
-                    .and_then(Value::as_array)
-                    .is_some_and(|alts| alts.iter().any(takes_strings))
-        }
-        _ => false,
-    }
-}
-
-fn accepts_null(schema: &Value) -> bool {
-    schema.get("anyOf").and_then(Value::as_array).is_some_and(|alts| {
-        alts.iter()
-            .any(|a| a.get("type").and_then(Value::as_str) == Some("null"))
-    })
-}
-
-/// `--model GROUP=provider:model` (`*` for every group); `scripted:` paths made absolute.
+/// `--model GROUP=provider:model` (`*` for every group), parsed by the runtime;
+/// the error names the argument.
 fn parse_models(program: &Program, given: &[String]) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for item in given {
-        let (group, spec) = item
-            .split_once('=')
-            .ok_or_else(|| format!("--model {item}: expected GROUP=provider:model"))?;
-        let (provider, model) = spec
-            .split_once(':')
-            .ok_or_else(|| format!("--model {item}: expected GROUP=provider:model"))?;
-        let spec = if provider == "scripted" {
-            let path = Path::new(model);
-            if !path.is_file() {
-                return Err(format!("--model {item}: no script file {model}"));
-            }
-            format!("scripted:{}", absolute(path)?)
-        } else {
-            spec.to_string()
-        };
-        if group == "*" {
-            for g in program.graph.models.keys() {
-                out.insert(g.clone(), spec.clone());
-            }
-        } else if program.graph.models.contains_key(group) {
-            out.insert(group.to_string(), spec);
-        } else {
-            let known: Vec<&str> = program.graph.models.keys().map(String::as_str).collect();
-            return Err(format!(
-                "--model {item}: the workflow has no model group `{group}` (it has: {})",
-                known.join(", ")
-            ));
+        let groups = parse_model_replacement(item)
+            .and_then(|(group, spec)| Ok((program.replaced_groups(&group)?, spec)))
+            .map_err(|e| run_hints::model_error(item, &e))?;
+        let (groups, spec) = groups;
+        for g in groups {
+            out.insert(g, spec.clone());
         }
     }
     Ok(out)

@@ -81,3 +81,26 @@ fn a_cut_event_of_the_run_is_written_again() {
     let expected: Vec<u64> = (1..=after.len() as u64).collect();
     assert_eq!(seqs(&after), expected);
 }
+
+#[test]
+fn a_bad_model_on_resume_names_the_argument_and_changes_nothing() {
+    let dir = chat_dir("resume-bad-model");
+    let id = run_paused(&dir, "events.jsonl");
+    let before = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let out = flow(&["resume", &id, "--model", "slow=openai:gpt-4o"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: --model slow=openai:gpt-4o: the workflow has no model group `slow` (it has: m)"),
+        "{stderr}"
+    );
+    let out = flow(&["resume", &id, "--model", "m=scripted:missing.script"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: --model m=scripted:missing.script: no script file missing.script"),
+        "{stderr}"
+    );
+    let after = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    assert_eq!(before, after, "nothing ran");
+}

@@ -54,6 +54,8 @@ impl Clock for FixedClock {
     }
 }
 
+use crate::eval_error::EvalError;
+
 /// `at` in RFC 3339 (UTC, to the millisecond), as events and states write times.
 pub fn rfc3339(at: jiff::Timestamp) -> String {
     at.round(jiff::Unit::Millisecond).unwrap_or(at).to_string()
@@ -62,15 +64,15 @@ pub fn rfc3339(at: jiff::Timestamp) -> String {
 /// A time zone by IANA name: the machine's database first (it may be newer),
 /// then the copy bundled into the binary, so a machine without
 /// `/usr/share/zoneinfo` knows every zone the compiler accepted.
-pub fn zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+pub fn zone(name: &str) -> Result<jiff::tz::TimeZone, EvalError> {
     jiff::tz::db()
         .get(name)
         .or_else(|_| jiff::tz::TimeZoneDatabase::bundled().get(name))
-        .map_err(|_| format!("unknown time zone {name:?}"))
+        .map_err(|_| EvalError::UnknownZone { zone: name.to_string() })
 }
 
 /// Today's date (`YYYY-MM-DD`) in `zone` by `clock`.
-pub fn today(clock: &dyn Clock, zone_name: &str) -> Result<String, String> {
+pub fn today(clock: &dyn Clock, zone_name: &str) -> Result<String, EvalError> {
     let tz = zone(zone_name)?;
     Ok(clock.now().to_zoned(tz).date().to_string())
 }
@@ -86,7 +88,12 @@ mod tests {
         assert_eq!(today(&clock, "UTC"), Ok("2024-12-31".into()));
         assert_eq!(today(&clock, "Europe/Paris"), Ok("2025-01-01".into()));
         assert_eq!(today(&clock, "America/Los_Angeles"), Ok("2024-12-31".into()));
-        assert!(today(&clock, "Mars/Olympus").unwrap_err().contains("Mars/Olympus"));
+        assert_eq!(
+            today(&clock, "Mars/Olympus"),
+            Err(EvalError::UnknownZone {
+                zone: "Mars/Olympus".into()
+            })
+        );
     }
 
     #[test]

@@ -35,8 +35,7 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// Why an expression could not be evaluated.
-pub type EvalError = String;
+pub use crate::eval_error::EvalError;
 
 /// Evaluates an expression.
 pub fn eval(program: &Program, e: &Expr, scope: Scope<'_>) -> Result<Value, EvalError> {
@@ -71,7 +70,10 @@ pub fn eval(program: &Program, e: &Expr, scope: Scope<'_>) -> Result<Value, Eval
 pub fn eval_bool(program: &Program, e: &Expr, scope: Scope<'_>) -> Result<bool, EvalError> {
     match eval(program, e, scope)? {
         Value::Bool(b) => Ok(b),
-        other => Err(format!("a condition gave {}, not true or false", kind_of(&other))),
+        other => Err(EvalError::Type(format!(
+            "a condition gave {}, not true or false",
+            kind_of(&other)
+        ))),
     }
 }
 
@@ -99,7 +101,7 @@ pub fn show(v: &Value) -> String {
 fn read_path(program: &Program, path: &str, scope: Scope<'_>) -> Result<Value, EvalError> {
     let compiled = program
         .path(path)
-        .ok_or_else(|| format!("path `{path}` was not prepared"))?;
+        .ok_or_else(|| EvalError::Unprepared(format!("path `{path}`")))?;
     let base = match compiled.root {
         Root::Vars => Some(scope.vars),
         Root::Result => scope.result,
@@ -117,7 +119,7 @@ fn eval_op(program: &Program, op: Op, args: &[Expr], scope: Scope<'_>) -> Result
     let arg = |i: usize| -> Result<Value, EvalError> {
         let e = args
             .get(i)
-            .ok_or_else(|| format!("`{}` is missing an operand", op.as_str()))?;
+            .ok_or_else(|| EvalError::MissingOperand { op: op.as_str().into() })?;
         eval(program, e, scope)
     };
     match op {
@@ -136,11 +138,11 @@ fn eval_op(program: &Program, op: Op, args: &[Expr], scope: Scope<'_>) -> Result
                     Value::Bool(b) if b == (op == Op::Or) => return Ok(Value::Bool(b)),
                     Value::Bool(_) => {}
                     other => {
-                        return Err(format!(
+                        return Err(EvalError::Type(format!(
                             "`{}` needs true or false, got {}",
                             op.as_str(),
                             kind_of(&other)
-                        ));
+                        )));
                     }
                 }
             }
@@ -148,18 +150,22 @@ fn eval_op(program: &Program, op: Op, args: &[Expr], scope: Scope<'_>) -> Result
         }
         Op::Not => match arg(0)? {
             Value::Bool(b) => Ok(Value::Bool(!b)),
-            other => Err(format!("`not` needs true or false, got {}", kind_of(&other))),
+            other => Err(EvalError::Type(format!(
+                "`not` needs true or false, got {}",
+                kind_of(&other)
+            ))),
         },
         Op::Neg => match arg(0)? {
             Value::Number(n) => Ok(negate(&n)),
-            other => Err(format!("`-` needs a number, got {}", kind_of(&other))),
+            other => Err(EvalError::Type(format!("`-` needs a number, got {}", kind_of(&other)))),
         },
         Op::Get => Ok(get(&arg(0)?, &arg(1)?)),
         Op::Eq => Ok(Value::Bool(equal(&arg(0)?, &arg(1)?))),
         Op::Ne => Ok(Value::Bool(!equal(&arg(0)?, &arg(1)?))),
         Op::Lt | Op::Le | Op::Gt | Op::Ge => {
             let (a, b) = (arg(0)?, arg(1)?);
-            let ord = compare(&a, &b).ok_or_else(|| format!("cannot order {} and {}", kind_of(&a), kind_of(&b)))?;
+            let ord = compare(&a, &b)
+                .ok_or_else(|| EvalError::Type(format!("cannot order {} and {}", kind_of(&a), kind_of(&b))))?;
             Ok(Value::Bool(match op {
                 Op::Lt => ord == Ordering::Less,
                 Op::Le => ord != Ordering::Greater,
@@ -172,11 +178,11 @@ fn eval_op(program: &Program, op: Op, args: &[Expr], scope: Scope<'_>) -> Result
             match (&needle, &hay) {
                 (_, Value::Array(items)) => Ok(Value::Bool(items.iter().any(|x| equal(x, &needle)))),
                 (Value::String(n), Value::String(h)) => Ok(Value::Bool(h.contains(n.as_str()))),
-                _ => Err(format!(
+                _ => Err(EvalError::Type(format!(
                     "`in` cannot look for {} in {}",
                     kind_of(&needle),
                     kind_of(&hay)
-                )),
+                ))),
             }
         }
         Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
@@ -193,12 +199,12 @@ fn arithmetic(op: Op, a: &Value, b: &Value) -> Result<Value, EvalError> {
         return Ok(Value::String(format!("{x}{y}")));
     }
     let (Value::Number(x), Value::Number(y)) = (a, b) else {
-        return Err(format!(
+        return Err(EvalError::Type(format!(
             "`{}` needs two numbers, got {} and {}",
             op.as_str(),
             kind_of(a),
             kind_of(b)
-        ));
+        )));
     };
     if op != Op::Div
         && let (Some(i), Some(j)) = (x.as_i64(), y.as_i64())
@@ -207,7 +213,7 @@ fn arithmetic(op: Op, a: &Value, b: &Value) -> Result<Value, EvalError> {
             Op::Add => i.checked_add(j),
             Op::Sub => i.checked_sub(j),
             Op::Mul => i.checked_mul(j),
-            _ if j == 0 => return Err("remainder of a division by zero".into()),
+            _ if j == 0 => return Err(EvalError::RemainderByZero),
             _ => i.checked_rem(j),
         };
         if let Some(v) = exact {
@@ -216,7 +222,7 @@ fn arithmetic(op: Op, a: &Value, b: &Value) -> Result<Value, EvalError> {
     }
     let (i, j) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
     if matches!(op, Op::Div | Op::Rem) && j == 0.0 {
-        return Err("division by zero".into());
+        return Err(EvalError::DivisionByZero);
     }
     let v = match op {
         Op::Add => i + j,
@@ -227,7 +233,7 @@ fn arithmetic(op: Op, a: &Value, b: &Value) -> Result<Value, EvalError> {
     };
     Number::from_f64(v)
         .map(Value::Number)
-        .ok_or_else(|| format!("`{}` gave a number JSON cannot hold", op.as_str()))
+        .ok_or_else(|| EvalError::Overflow { op: op.as_str().into() })
 }
 
 fn negate(n: &Number) -> Value {
@@ -280,26 +286,26 @@ fn call_builtin(program: &Program, name: &str, args: &[Value], clock: &dyn Clock
     match (name, args) {
         ("matches", [Value::String(s), Value::String(pattern)]) => match program.pattern(pattern) {
             Some(regex) => Ok(Value::Bool(regex.is_match(s))),
-            None => Err(format!("the pattern {pattern:?} was not prepared")),
+            None => Err(EvalError::Unprepared(format!("the pattern {pattern:?}"))),
         },
         ("today", [Value::String(zone)]) => crate::clock::today(clock, zone).map(Value::String),
         ("add_days", [Value::String(date), Value::Number(n)]) => {
             let days = n
                 .as_i64()
-                .ok_or_else(|| format!("`add_days` takes a whole number of days, not {n}"))?;
+                .ok_or_else(|| EvalError::Date(format!("`add_days` takes a whole number of days, not {n}")))?;
             let span = jiff::Span::new()
                 .try_days(days)
-                .map_err(|_| format!("`add_days`: {days} days is too many"))?;
-            let day = parse_date("add_days", date)?
-                .checked_add(span)
-                .map_err(|_| format!("`add_days`: {date} + {days} days is out of the range of dates"))?;
+                .map_err(|_| EvalError::Date(format!("`add_days`: {days} days is too many")))?;
+            let day = parse_date("add_days", date)?.checked_add(span).map_err(|_| {
+                EvalError::Date(format!("`add_days`: {date} + {days} days is out of the range of dates"))
+            })?;
             Ok(Value::String(day.to_string()))
         }
         ("days_between", [Value::String(a), Value::String(b)]) => {
             let (from, to) = (parse_date("days_between", a)?, parse_date("days_between", b)?);
             let span = from
                 .until(to)
-                .map_err(|e| format!("`days_between`: from {a} to {b}: {e}"))?;
+                .map_err(|e| EvalError::Date(format!("`days_between`: from {a} to {b}: {e}")))?;
             Ok(Value::from(span.get_days()))
         }
         ("len", [Value::String(s)]) => Ok(Value::from(s.chars().count())),
@@ -310,14 +316,14 @@ fn call_builtin(program: &Program, name: &str, args: &[Value], clock: &dyn Clock
         ("contains", [Value::Array(items), x]) => Ok(Value::Bool(items.iter().any(|i| equal(i, x)))),
         _ => {
             let kinds: Vec<&str> = args.iter().map(kind_of).collect();
-            Err(format!("`{name}` cannot take ({})", kinds.join(", ")))
+            Err(EvalError::Type(format!("`{name}` cannot take ({})", kinds.join(", "))))
         }
     }
 }
 
 /// A date written `YYYY-MM-DD` (and nothing else); the error names the value.
 fn parse_date(function: &str, text: &str) -> Result<jiff::civil::Date, EvalError> {
-    let bad = || format!("`{function}`: {text:?} is not a date written YYYY-MM-DD");
+    let bad = || EvalError::Date(format!("`{function}`: {text:?} is not a date written YYYY-MM-DD"));
     let bytes = text.as_bytes();
     let shape = bytes.len() == 10
         && bytes[4] == b'-'
@@ -629,6 +635,8 @@ mod tests {
         assert_eq!(add(d.clone(), json!({"lit": -59})), Ok(json!("2023-12-31")));
         assert_eq!(add(d.clone(), json!({"lit": 366})), Ok(json!("2025-02-28")));
         let bad = add(json!({"path": "$.vars.bad"}), json!({"lit": 1})).unwrap_err();
+        assert!(matches!(bad, EvalError::Date(_)), "{bad:?}");
+        let bad = bad.to_string();
         assert!(bad.contains("\"2024-02-30\"") && bad.contains("YYYY-MM-DD"), "{bad}");
         assert!(add(json!({"path": "$.vars.loose"}), json!({"lit": 1})).is_err());
         assert!(add(d.clone(), json!({"lit": 1.5})).is_err());
@@ -644,6 +652,8 @@ mod tests {
         assert_eq!(between("2023-01-01", "2024-01-01"), Ok(json!(365)));
         assert_eq!(between("2024-01-01", "2024-01-01"), Ok(json!(0)));
         let err = between("2024-01-01", "soon").unwrap_err();
+        assert!(matches!(err, EvalError::Date(_)), "{err:?}");
+        let err = err.to_string();
         assert!(err.contains("\"soon\""), "{err}");
     }
 

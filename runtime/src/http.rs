@@ -18,8 +18,8 @@ pub const MAX_REDIRECTS: usize = 5;
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// The shared client (connection pools are per client, so there is one).
-pub fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+pub fn client() -> Result<&'static reqwest::Client, Failure> {
+    static CLIENT: OnceLock<Result<reqwest::Client, Failure>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
             reqwest::Client::builder()
@@ -37,7 +37,7 @@ pub fn client() -> Result<&'static reqwest::Client, String> {
                 }))
                 .user_agent(concat!("flow/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| format!("cannot build the HTTP client: {e}"))
+                .map_err(|e| Failure::Fatal(format!("cannot build the HTTP client: {e}")))
         })
         .as_ref()
         .map_err(Clone::clone)

@@ -27,9 +27,12 @@
 
 pub mod clock;
 pub mod engine;
+pub mod error;
 pub mod eval;
+pub mod eval_error;
 pub mod event;
 pub mod http;
+pub mod inputs;
 pub mod model;
 pub mod program;
 pub mod secrets;
@@ -40,10 +43,12 @@ pub mod tools_http;
 
 pub use clock::{Clock, FakeClock, FixedClock, SystemClock};
 pub use engine::{
-    Activity, Answer, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime, StartError, secrets_from,
-    secrets_from_env,
+    Activity, Answer, AnswerError, FailureKind, Inbox, Incoming, Prepared, Run, RunError, RunOptions, Runtime,
+    SpentExit, StartError, StepFailure, Taken, secrets_from, secrets_from_env,
 };
+pub use error::ErrorClass;
 pub use event::{Event, EventBody};
+pub use inputs::parse_model_replacement;
 pub use model::CallError;
 pub use model::prompt::{Inspection, inspect};
 pub use program::{LoadError, Program};

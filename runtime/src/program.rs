@@ -32,17 +32,8 @@ pub struct CompiledPath {
     pub query: Option<JsonPath>,
 }
 
-/// A graph that cannot be run, with the reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadError(pub String);
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl std::error::Error for LoadError {}
+mod check_error;
+pub use check_error::{CheckError, LoadError};
 
 /// A compiled graph with everything a run needs precomputed.
 pub struct Program {
@@ -74,26 +65,25 @@ impl fmt::Debug for Program {
 impl Program {
     /// Reads a compiled graph from its JSON text.
     pub fn from_json(json: &str) -> Result<Program, LoadError> {
-        let graph = flow_graph::from_json_str(json).map_err(|e| LoadError(format!("not a compiled graph: {e}")))?;
+        let graph = flow_graph::from_json_str(json).map_err(|e| LoadError::NotAGraph { reason: e.to_string() })?;
         Program::new(graph)
     }
 
     /// Checks a compiled graph's internal references and prepares it to run.
     pub fn new(graph: CompiledGraph) -> Result<Program, LoadError> {
         if graph.schema_version != flow_graph::SCHEMA_VERSION {
-            return Err(LoadError(format!(
-                "compiled graph has schema version {}, this runtime reads version {}",
-                graph.schema_version,
-                flow_graph::SCHEMA_VERSION
-            )));
+            return Err(LoadError::SchemaVersion {
+                found: graph.schema_version,
+                supported: flow_graph::SCHEMA_VERSION,
+            });
         }
-        let json = serde_json::to_string(&graph).map_err(|e| LoadError(e.to_string()))?;
+        let json = serde_json::to_string(&graph).map_err(|e| LoadError::Invalid(e.to_string()))?;
         let hash = sha256_hex(json.as_bytes());
         let index = |ids: Vec<&str>, what: &str| -> Result<HashMap<String, usize>, LoadError> {
             let mut map = HashMap::with_capacity(ids.len());
             for (i, id) in ids.into_iter().enumerate() {
                 if map.insert(id.to_string(), i).is_some() {
-                    return Err(LoadError(format!("the graph declares {what} `{id}` twice")));
+                    return Err(LoadError::Invalid(format!("the graph declares {what} `{id}` twice")));
                 }
             }
             Ok(map)
@@ -126,14 +116,14 @@ impl Program {
 
     fn check_references(&self) -> Result<(), LoadError> {
         if !self.nodes.contains_key(&self.graph.start) {
-            return Err(LoadError(format!(
+            return Err(LoadError::Invalid(format!(
                 "start node `{}` is not in the graph",
                 self.graph.start
             )));
         }
         for edge in &self.graph.edges {
             if !self.nodes.contains_key(&edge.to) {
-                return Err(LoadError(format!(
+                return Err(LoadError::Invalid(format!(
                     "edge `{}` goes to unknown node `{}`",
                     edge.id, edge.to
                 )));
@@ -141,13 +131,19 @@ impl Program {
             if let Some(from) = &edge.from
                 && !self.nodes.contains_key(from)
             {
-                return Err(LoadError(format!("edge `{}` leaves unknown node `{from}`", edge.id)));
+                return Err(LoadError::Invalid(format!(
+                    "edge `{}` leaves unknown node `{from}`",
+                    edge.id
+                )));
             }
         }
         for node in &self.graph.nodes {
             for exit in node.exits() {
                 if !self.edges.contains_key(exit) {
-                    return Err(LoadError(format!("node `{}` lists unknown edge `{exit}`", node.id())));
+                    return Err(LoadError::Invalid(format!(
+                        "node `{}` lists unknown edge `{exit}`",
+                        node.id()
+                    )));
                 }
             }
             match node {
@@ -157,7 +153,10 @@ impl Program {
                     }
                     for x in &a.extract {
                         if !self.variables.contains_key(&x.variable) {
-                            return Err(LoadError(format!("agent `{}` extracts unknown `{}`", a.id, x.variable)));
+                            return Err(LoadError::Invalid(format!(
+                                "agent `{}` extracts unknown `{}`",
+                                a.id, x.variable
+                            )));
                         }
                     }
                 }
@@ -167,7 +166,10 @@ impl Program {
                     }
                     for v in a.output_mapping.keys() {
                         if !self.variables.contains_key(v) {
-                            return Err(LoadError(format!("action `{}` sets unknown variable `{v}`", a.id)));
+                            return Err(LoadError::Invalid(format!(
+                                "action `{}` sets unknown variable `{v}`",
+                                a.id
+                            )));
                         }
                     }
                 }
@@ -176,14 +178,15 @@ impl Program {
         }
         for id in &self.graph.global_exits {
             if !self.edges.contains_key(id) {
-                return Err(LoadError(format!("unknown global exit `{id}`")));
+                return Err(LoadError::Invalid(format!("unknown global exit `{id}`")));
             }
         }
         Ok(())
     }
 
     fn tool_checked(&self, id: &str) -> Result<&Tool, LoadError> {
-        self.tool(id).ok_or_else(|| LoadError(format!("unknown tool `{id}`")))
+        self.tool(id)
+            .ok_or_else(|| LoadError::Invalid(format!("unknown tool `{id}`")))
     }
 
     fn compile_paths(&mut self) -> Result<(), LoadError> {
@@ -223,13 +226,16 @@ impl Program {
         });
         for (call, literal) in calls {
             let Some(Value::String(text)) = literal else {
-                return Err(LoadError(format!("the graph calls `{call}` without a string literal")));
+                return Err(LoadError::Invalid(format!(
+                    "the graph calls `{call}` without a string literal"
+                )));
             };
             if call == "today" {
-                crate::clock::zone(&text).map_err(|e| LoadError(format!("`today`: {e}")))?;
+                crate::clock::zone(&text).map_err(|e| LoadError::Invalid(format!("`today`: {e}")))?;
             } else if let std::collections::hash_map::Entry::Vacant(slot) = self.patterns.entry(text) {
-                let regex = regex::Regex::new(slot.key())
-                    .map_err(|e| LoadError(format!("`matches` has an invalid pattern {:?}: {e}", slot.key())))?;
+                let regex = regex::Regex::new(slot.key()).map_err(|e| {
+                    LoadError::Invalid(format!("`matches` has an invalid pattern {:?}: {e}", slot.key()))
+                })?;
                 slot.insert(regex);
             }
         }
@@ -244,15 +250,15 @@ impl Program {
     fn compile_validators(&mut self) -> Result<(), LoadError> {
         for v in &self.graph.variables {
             let validator = jsonschema::validator_for(&v.schema)
-                .map_err(|e| LoadError(format!("variable `{}` has a bad schema: {e}", v.name)))?;
+                .map_err(|e| LoadError::Invalid(format!("variable `{}` has a bad schema: {e}", v.name)))?;
             self.var_validators.insert(v.name.clone(), validator);
         }
         for t in &self.graph.tools {
             let validator = jsonschema::validator_for(&t.output_schema)
-                .map_err(|e| LoadError(format!("tool `{}` has a bad output schema: {e}", t.id)))?;
+                .map_err(|e| LoadError::Invalid(format!("tool `{}` has a bad output schema: {e}", t.id)))?;
             self.output_validators.insert(t.id.clone(), validator);
             let validator = jsonschema::validator_for(&t.input_schema)
-                .map_err(|e| LoadError(format!("tool `{}` has a bad input schema: {e}", t.id)))?;
+                .map_err(|e| LoadError::Invalid(format!("tool `{}` has a bad input schema: {e}", t.id)))?;
             self.input_validators.insert(t.id.clone(), validator);
         }
         Ok(())
@@ -287,20 +293,17 @@ impl Program {
     }
 
     /// An input by name; the error names the workflow's inputs.
-    pub fn input(&self, name: &str) -> Result<&flow_graph::Variable, String> {
+    pub fn input(&self, name: &str) -> Result<&flow_graph::Variable, crate::engine::StartError> {
         if let Some(v) = self
             .variable(name)
             .filter(|v| v.kind == flow_graph::VariableKind::Input)
         {
             return Ok(v);
         }
-        let known: Vec<&str> = self.inputs().map(|v| v.name.as_str()).collect();
-        let known = if known.is_empty() {
-            "none".to_string()
-        } else {
-            known.join(", ")
-        };
-        Err(format!("unknown input `{name}` (the workflow's inputs: {known})"))
+        Err(crate::engine::StartError::UnknownInput {
+            name: name.to_string(),
+            known: self.inputs().map(|v| v.name.clone()).collect(),
+        })
     }
 
     /// The parsed form of a path that occurs in the graph.
@@ -309,15 +312,15 @@ impl Program {
     }
 
     /// Checks a value against a variable's type; the error says why it does not fit.
-    pub fn check_variable(&self, name: &str, value: &Value) -> Result<(), String> {
+    pub fn check_variable(&self, name: &str, value: &Value) -> Result<(), CheckError> {
         match self.var_validators.get(name) {
             Some(v) => first_error(v, value),
-            None => Err(format!("unknown variable `{name}`")),
+            None => Err(CheckError::UnknownVariable { name: name.to_string() }),
         }
     }
 
     /// Checks a tool's return value against its output schema.
-    pub fn check_output(&self, tool: &str, value: &Value) -> Result<(), String> {
+    pub fn check_output(&self, tool: &str, value: &Value) -> Result<(), CheckError> {
         match self.output_validators.get(tool) {
             Some(v) => first_error(v, value),
             None => Ok(()),
@@ -325,10 +328,10 @@ impl Program {
     }
 
     /// Checks a tool's arguments against its input schema.
-    pub fn check_input(&self, tool: &str, value: &Value) -> Result<(), String> {
+    pub fn check_input(&self, tool: &str, value: &Value) -> Result<(), CheckError> {
         match self.input_validators.get(tool) {
             Some(v) => first_error(v, value),
-            None => Err(format!("unknown tool `{tool}`")),
+            None => Err(CheckError::UnknownTool { tool: tool.to_string() }),
         }
     }
 
@@ -341,23 +344,19 @@ impl Program {
     }
 }
 
-fn first_error(validator: &jsonschema::Validator, value: &Value) -> Result<(), String> {
+fn first_error(validator: &jsonschema::Validator, value: &Value) -> Result<(), CheckError> {
     match validator.iter_errors(value).next() {
         None => Ok(()),
-        Some(e) => {
-            let at = e.instance_path().to_string();
-            if at.is_empty() {
-                Err(e.to_string())
-            } else {
-                Err(format!("at {at}: {e}"))
-            }
-        }
+        Some(e) => Err(CheckError::Mismatch {
+            at: e.instance_path().to_string(),
+            reason: e.to_string(),
+        }),
     }
 }
 
 /// Splits `$.vars.a.b` into its root and an RFC 9535 query `$.a.b` for the rest.
 pub fn compile_path(path: &str) -> Result<CompiledPath, LoadError> {
-    let bad = || LoadError(format!("bad path `{path}` in the graph"));
+    let bad = || LoadError::Invalid(format!("bad path `{path}` in the graph"));
     let rest = path.strip_prefix("$.").ok_or_else(bad)?;
     let end = rest.find(['.', '[']).unwrap_or(rest.len());
     let root = match &rest[..end] {
@@ -371,7 +370,7 @@ pub fn compile_path(path: &str) -> Result<CompiledPath, LoadError> {
     let query = if tail.is_empty() {
         None
     } else {
-        Some(JsonPath::parse(&format!("${tail}")).map_err(|e| LoadError(format!("bad path `{path}`: {e}")))?)
+        Some(JsonPath::parse(&format!("${tail}")).map_err(|e| LoadError::Invalid(format!("bad path `{path}`: {e}")))?)
     };
     Ok(CompiledPath { root, query })
 }

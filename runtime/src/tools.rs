@@ -18,7 +18,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 /// A boxed future of a tool's result.
-pub type ToolFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+/// A failure is a [`CallError`]: its message (what the model and the events
+/// see) and whether the tool was down (`retryable`: the run may be retried).
+pub type ToolFuture = Pin<Box<dyn Future<Output = Result<Value, CallError>> + Send>>;
 
 /// A `host` tool's handler, registered by the service that embeds the runtime.
 pub trait HostTool: Send + Sync {
@@ -29,7 +31,7 @@ pub trait HostTool: Send + Sync {
 impl<F, Fut> HostTool for F
 where
     F: Fn(Value) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<Value, String>> + Send + 'static,
+    Fut: Future<Output = Result<Value, CallError>> + Send + 'static,
 {
     fn call(&self, input: Value) -> ToolFuture {
         Box::pin(self(input))
@@ -81,10 +83,8 @@ impl Toolbox {
     }
 
     /// Calls a tool; `call_index` counts this tool's earlier calls in the run (it picks a stub).
-    pub async fn call(&self, program: &Program, id: &str, input: Value, call_index: u32) -> Result<Value, String> {
-        self.call_classified(program, id, input, call_index)
-            .await
-            .map_err(|e| e.message)
+    pub async fn call(&self, program: &Program, id: &str, input: Value, call_index: u32) -> Result<Value, CallError> {
+        self.call_classified(program, id, input, call_index).await
     }
 
     /// [`Toolbox::call`], saying whether a failure was an outage (an HTTP tool's
@@ -148,7 +148,7 @@ fn ordered_args(input_schema: &Value, input: &Value) -> Vec<Value> {
 }
 
 /// The runtime's builtin functions (LANGUAGE.md §5).
-pub fn builtin(name: &str, args: &[Value], clock: &dyn Clock) -> Result<Value, String> {
+pub fn builtin(name: &str, args: &[Value], clock: &dyn Clock) -> Result<Value, CallError> {
     match (name, args) {
         ("time.now", []) => {
             let now = clock.now();
@@ -167,10 +167,15 @@ pub fn builtin(name: &str, args: &[Value], clock: &dyn Clock) -> Result<Value, S
                 #[allow(clippy::cast_possible_truncation)]
                 Ok(Value::from(x as i64))
             } else {
-                Err(format!("math.round: {n} is too large to round to an int"))
+                Err(CallError::fatal(format!(
+                    "math.round: {n} is too large to round to an int"
+                )))
             }
         }
-        _ => Err(format!("builtin `{name}` cannot take these {} arguments", args.len())),
+        _ => Err(CallError::fatal(format!(
+            "builtin `{name}` cannot take these {} arguments",
+            args.len()
+        ))),
     }
 }
 
@@ -179,7 +184,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn builtin(name: &str, args: &[Value]) -> Result<Value, String> {
+    fn builtin(name: &str, args: &[Value]) -> Result<Value, CallError> {
         super::builtin(name, args, &crate::clock::SystemClock)
     }
 

@@ -126,7 +126,7 @@ pub async fn call(
 /// Refuses a url whose path has a segment touched by a filled-in value (byte
 /// ranges of `url`) that is empty, `.` or `..`, percent-decoded as often as it
 /// decodes: such a segment would move the request to another path.
-fn check_segments(url: &str, filled: &[(usize, usize)]) -> Result<(), String> {
+fn check_segments(url: &str, filled: &[(usize, usize)]) -> Result<(), CallError> {
     let path_start = match url.find("://") {
         Some(i) => url[i + 3..].find('/').map_or(url.len(), |j| i + 3 + j),
         None => 0,
@@ -147,11 +147,15 @@ fn check_segments(url: &str, filled: &[(usize, usize)]) -> Result<(), String> {
             segment = decoded;
         }
         match segment.as_str() {
-            "" => return Err("a value put into the url's path makes an empty segment (`//` or a trailing `/`)".into()),
-            "." | ".." => {
-                return Err(format!(
-                    "a value put into the url's path makes the segment `{segment}`, which would change the path"
+            "" => {
+                return Err(CallError::fatal(
+                    "a value put into the url's path makes an empty segment (`//` or a trailing `/`)",
                 ));
+            }
+            "." | ".." => {
+                return Err(CallError::fatal(format!(
+                    "a value put into the url's path makes the segment `{segment}`, which would change the path"
+                )));
             }
             _ => {}
         }
@@ -197,7 +201,7 @@ mod tests {
     use super::check_segments;
 
     /// The url with `value` put in place of `{}`, checked as a filled-in value.
-    fn check(template: &str, value: &str) -> Result<(), String> {
+    fn check(template: &str, value: &str) -> Result<(), crate::model::CallError> {
         let at = template.find("{}").unwrap();
         let url = format!("{}{value}{}", &template[..at], &template[at + 2..]);
         check_segments(&url, &[(at, at + value.len())])
@@ -207,7 +211,7 @@ mod tests {
     fn dot_and_empty_segments_are_refused() {
         for bad in ["", ".", "..", "%2e", "%2E%2e", "%2e.", "%252e%252E"] {
             let err = check("http://h:1/v1/orders/{}", bad).unwrap_err();
-            assert!(err.contains("segment"), "{bad}: {err}");
+            assert!(err.message.contains("segment"), "{bad}: {err}");
             assert!(check("http://h:1/v1/orders/{}/items", bad).is_err(), "{bad} mid-path");
         }
         for good in ["42", "...", "a.b", ".x", "%2e%2e%2e"] {

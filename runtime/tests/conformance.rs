@@ -179,7 +179,7 @@ fn is_conflict(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict { .. })
 }
 
-pub fn a_created_run_loads_as_committed(b: &mut dyn Backend) {
+fn a_created_run_loads_as_committed(b: &mut dyn Backend) {
     let store = b.store();
     create(store.as_ref(), "r1", "a");
     let run = block(store.load("r1")).unwrap().expect("stored");
@@ -207,7 +207,7 @@ pub fn a_created_run_loads_as_committed(b: &mut dyn Backend) {
     assert!(is_conflict(&block(store.commit(&again, &cp)).unwrap_err()));
 }
 
-pub fn a_held_lease_refuses_another_owner(b: &mut dyn Backend) {
+fn a_held_lease_refuses_another_owner(b: &mut dyn Backend) {
     let store = b.store();
     let a = create(store.as_ref(), "r1", "a");
     assert!(matches!(
@@ -225,7 +225,7 @@ pub fn a_held_lease_refuses_another_owner(b: &mut dyn Backend) {
     ));
 }
 
-pub fn a_commit_under_a_stolen_lease_is_refused_and_changes_nothing(b: &mut dyn Backend) {
+fn a_commit_under_a_stolen_lease_is_refused_and_changes_nothing(b: &mut dyn Backend) {
     let store = b.store();
     let a = create(store.as_ref(), "r1", "a");
     // A's lease lapses (it stalled past its time to live); B takes the run.
@@ -243,7 +243,7 @@ pub fn a_commit_under_a_stolen_lease_is_refused_and_changes_nothing(b: &mut dyn 
     assert_eq!(seqs(store.as_ref(), "r1", 0), vec![1, 2, 3]);
 }
 
-pub fn a_commit_that_does_not_follow_the_stored_version_is_refused(b: &mut dyn Backend) {
+fn a_commit_that_does_not_follow_the_stored_version_is_refused(b: &mut dyn Backend) {
     let store = b.store();
     let a = create(store.as_ref(), "r1", "a");
     let st = state("r1", "b", 4);
@@ -260,7 +260,7 @@ pub fn a_commit_that_does_not_follow_the_stored_version_is_refused(b: &mut dyn B
     assert_eq!(seqs(store.as_ref(), "r1", 0), vec![1, 2, 3]);
 }
 
-pub fn events_after_a_seq_come_in_order(b: &mut dyn Backend) {
+fn events_after_a_seq_come_in_order(b: &mut dyn Backend) {
     let store = b.store();
     let a = create(store.as_ref(), "r1", "a");
     let st = state("r1", "b", 6);
@@ -286,7 +286,7 @@ fn timer(run_id: &str, due_ms: i64) -> Timer {
     }
 }
 
-pub fn timers_are_due_from_their_time_and_cleared_by_a_step(b: &mut dyn Backend) {
+fn timers_are_due_from_their_time_and_cleared_by_a_step(b: &mut dyn Backend) {
     let store = b.store();
     let a = create(store.as_ref(), "r1", "a");
     let c = create(store.as_ref(), "r2", "a");
@@ -328,7 +328,7 @@ pub fn timers_are_due_from_their_time_and_cleared_by_a_step(b: &mut dyn Backend)
     assert_eq!(block(store.due_timers(i64::MAX)).unwrap().len(), 1);
 }
 
-pub fn the_inbox_keeps_order_and_a_commit_consumes_it(b: &mut dyn Backend) {
+fn the_inbox_keeps_order_and_a_commit_consumes_it(b: &mut dyn Backend) {
     let store = b.store();
     let a = create(store.as_ref(), "r1", "a");
     let posts = [
@@ -371,7 +371,7 @@ pub fn the_inbox_keeps_order_and_a_commit_consumes_it(b: &mut dyn Backend) {
     assert!(next > seqs_posted[2]);
 }
 
-pub fn a_crash_between_two_commits_keeps_the_first_whole(b: &mut dyn Backend) {
+fn a_crash_between_two_commits_keeps_the_first_whole(b: &mut dyn Backend) {
     let store = b.store();
     let a = create(store.as_ref(), "r1", "a");
     let st = state("r1", "b", 5);

@@ -1,7 +1,7 @@
 //! The library API as a host service uses it.
 
 use flow_runtime::store::{MemoryStore, Store};
-use flow_runtime::{Answer, Program, RunError, RunOptions, RunStatus, Runtime};
+use flow_runtime::{Answer, AnswerError, ErrorClass, Program, RunError, RunOptions, RunStatus, Runtime, StartError};
 use serde_json::{Map, Value, json};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -86,7 +86,15 @@ fn an_unregistered_host_tool_refuses_the_run_naming_it() {
     let err = runtime
         .start(program(), inputs(), options("host"), Default::default())
         .unwrap_err();
-    assert!(err.0.contains("host tool `issue_refund` has no handler"), "{err}");
+    assert!(
+        matches!(&err, StartError::UnregisteredHostTool { names } if names == &["issue_refund"]),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("host tool `issue_refund` has no handler"),
+        "{err}"
+    );
+    assert_eq!(err.class(), ErrorClass::Unavailable);
 }
 
 #[test]
@@ -94,15 +102,30 @@ fn inputs_are_checked_before_the_first_step() {
     let runtime = runtime(Arc::new(MemoryStore::new()));
     let start = |inputs: Map<String, Value>| runtime.start(program(), inputs, options("inputs"), Default::default());
     let err = start(Map::new()).unwrap_err();
-    assert!(err.0.contains("missing input `customer`"), "{err}");
+    assert!(
+        matches!(&err, StartError::MissingInput { name } if name == "customer"),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "missing input `customer`");
+    assert_eq!(err.class(), ErrorClass::Invalid);
     let mut bad = inputs();
     bad.insert("limit".into(), json!("three"));
     let err = start(bad).unwrap_err();
-    assert!(err.0.starts_with("input `limit` = \"three\""), "{err}");
+    assert!(
+        matches!(&err, StartError::BadInput { name, value, .. } if name == "limit" && value == "three"),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("input `limit` = \"three\""), "{err}");
+    assert_eq!(err.class(), ErrorClass::Invalid);
     let mut unknown = inputs();
     unknown.insert("colour".into(), json!("red"));
     let err = start(unknown).unwrap_err();
-    assert!(err.0.contains("unknown input `colour`"), "{err}");
+    assert!(
+        matches!(&err, StartError::UnknownInput { name, known } if name == "colour" && known == &["limit", "customer"]),
+        "{err}"
+    );
+    assert!(err.to_string().contains("unknown input `colour`"), "{err}");
+    assert_eq!(err.class(), ErrorClass::Invalid);
 }
 
 #[test]
@@ -120,14 +143,18 @@ fn a_host_drives_a_run_and_sees_every_event() {
         .block_on(run.answer(Answer::Approve, &mut VecDeque::new()))
         .unwrap_err();
     assert!(
-        matches!(err, RunError::Input(ref m) if m.contains("waits for a user message")),
+        matches!(err, RunError::Answer(AnswerError::WaitsForMessage { ref node, .. }) if node == "ask"),
         "{err}"
     );
 
     let status = tokio.block_on(run.send_message("A-7 please")).unwrap();
     assert_eq!(status, RunStatus::WaitingForApproval);
     let err = tokio.block_on(run.send_message("hello?")).unwrap_err();
-    assert!(matches!(err, RunError::Input(_)));
+    assert!(
+        matches!(err, RunError::Answer(AnswerError::NotWaitingForMessage { .. })),
+        "{err}"
+    );
+    assert_eq!(err.class(), flow_runtime::ErrorClass::Conflict);
 
     // A second holder of the same run is refused while this one holds it.
     let id = run.id().to_string();

@@ -65,7 +65,10 @@ fn returned_values_are_set_before_on_return() {
 fn bad_returned_values_are_refused_and_change_nothing() {
     let cases: [(&[(&str, Value)], &str); 4] = [
         (&[("nope", json!("x"))], "unknown variable `nope`"),
-        (&[("note", json!("ok")), ("credit", json!("five"))], "--set credit="),
+        (
+            &[("note", json!("ok")), ("credit", json!("five"))],
+            "`credit` = \"five\": ",
+        ),
         (&[("customer", json!("Bob"))], "`customer` is an input"),
         (&[("API_TOKEN", json!("x"))], "`API_TOKEN` is a secret"),
     ];
@@ -75,10 +78,11 @@ fn bad_returned_values_are_refused_and_change_nothing() {
         let err = tokio
             .block_on(run.answer(Answer::ReturnWith(values(given)), &mut VecDeque::new()))
             .unwrap_err();
-        let RunError::Input(why) = err else {
-            panic!("not an input error: {err}")
+        let RunError::Answer(why) = err else {
+            panic!("not an answer error: {err}")
         };
-        assert!(why.contains(expected), "{why}");
+        assert_eq!(why.class(), flow_runtime::ErrorClass::Invalid, "{why}");
+        assert!(why.to_string().contains(expected), "{why}");
         assert_eq!(run.status(), RunStatus::WaitingForHuman);
         assert_eq!(run.state().vars, before.vars, "nothing changed for {given:?}");
         assert_eq!(run.state().next_seq, before.next_seq, "no event for {given:?}");

@@ -7,6 +7,7 @@
 use super::Run;
 use crate::eval::{Scope, eval};
 use crate::event::EventBody;
+use crate::model::CallError;
 use flow_graph::Node;
 use serde_json::Value;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ pub(super) struct CompanionDone {
     edge: String,
     node: String,
     tool: String,
-    outcome: Result<Value, String>,
+    outcome: Result<Value, CallError>,
     ms: u128,
 }
 
@@ -72,7 +73,7 @@ impl Run {
         let input = match self.mapped_input(&action.input_mapping) {
             Ok(input) => input,
             Err(e) => {
-                self.tool_result(&target, &tool, &Err(e), 0, true);
+                self.tool_result(&target, &tool, &Err(CallError::fatal(e.to_string())), 0, true);
                 self.state.companions.retain(|c| c != edge_id);
                 return;
             }
@@ -123,7 +124,10 @@ impl Run {
 
     fn apply_companion(&mut self, done: Result<CompanionDone, tokio::task::JoinError>) {
         let Ok(done) = done else { return };
-        let outcome = done.outcome.map(|v| self.redact_value(v)).map_err(|e| self.redact(&e));
+        let outcome = done.outcome.map(|v| self.redact_value(v)).map_err(|e| CallError {
+            message: self.redact(&e.message),
+            retryable: e.retryable,
+        });
         self.tool_result(&done.node, &done.tool, &outcome, done.ms, true);
         if let Some(pos) = self.state.companions.iter().position(|c| *c == done.edge) {
             self.state.companions.remove(pos);

@@ -7,7 +7,7 @@
 //! decided while its timeout was on its way) is refused and consumed, so an
 //! approval and its timeout racing each other give exactly one outcome.
 
-use super::{Answer, Inbox, Incoming, Run, RunError};
+use super::{Answer, AnswerError, Inbox, Incoming, Run, RunError};
 use crate::event::EventBody;
 use crate::state::{Position, RunStatus};
 use crate::store::{Delivery, Posted};
@@ -90,7 +90,7 @@ impl Run {
 
     /// Takes the deliveries already in the run's inbox, then applies this one
     /// and runs until the run waits or finishes. A delivery that does not fit
-    /// the run's pause is refused ([`RunError::Input`]) and changes nothing.
+    /// the run's pause is refused ([`RunError::Answer`]) and changes nothing.
     pub async fn deliver(&mut self, delivery: Delivery, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         self.take_inbox(inbox).await?;
         self.apply(delivery, inbox).await
@@ -120,11 +120,11 @@ impl Run {
         match delivery {
             Delivery::Message { text } => {
                 if self.state.status != RunStatus::WaitingForUser {
-                    return Err(RunError::Input(format!(
-                        "run {} is {}, not waiting for a user message",
-                        self.state.run_id,
-                        self.state.status.as_str()
-                    )));
+                    return Err(AnswerError::NotWaitingForMessage {
+                        run_id: self.state.run_id.clone(),
+                        status: self.state.status,
+                    }
+                    .into());
                 }
                 let mut first = First {
                     first: Some(text),
@@ -151,10 +151,11 @@ impl Run {
             }
             Delivery::Timeout { pause } => {
                 if !self.deadline_passed() || (pause != 0 && self.state.pending != Some(pause)) {
-                    return Err(RunError::Input(format!(
-                        "run {}: the deadline of pause {pause} is not what the run waits for",
-                        self.state.run_id
-                    )));
+                    return Err(AnswerError::DeadlineNotPassed {
+                        run_id: self.state.run_id.clone(),
+                        pause,
+                    }
+                    .into());
                 }
                 if self.state.status == RunStatus::WaitingForUser {
                     let node = self.state.node().to_string();
@@ -167,11 +168,11 @@ impl Run {
             }
             Delivery::Cancel { by } => {
                 if self.state.status.is_finished() {
-                    return Err(RunError::Input(format!(
-                        "run {} has already finished ({})",
-                        self.state.run_id,
-                        self.state.status.as_str()
-                    )));
+                    return Err(AnswerError::AlreadyFinished {
+                        run_id: self.state.run_id.clone(),
+                        status: self.state.status,
+                    }
+                    .into());
                 }
                 self.companions.abort_all();
                 let node = self.state.node().to_string();
@@ -190,15 +191,12 @@ impl Run {
         match (pause, self.state.pending) {
             (None, _) => Ok(()),
             (Some(p), Some(q)) if p == q => Ok(()),
-            (Some(p), Some(q)) => Err(RunError::Input(format!(
-                "run {} waits at pause {q}, not at pause {p}",
-                self.state.run_id
-            ))),
-            (Some(p), None) => Err(RunError::Input(format!(
-                "run {} is {}, not waiting at pause {p}",
-                self.state.run_id,
-                self.state.status.as_str()
-            ))),
+            (Some(asked), waiting) => Err(AnswerError::WrongPause {
+                run_id: self.state.run_id.clone(),
+                asked,
+                waiting,
+            }
+            .into()),
         }
     }
 }

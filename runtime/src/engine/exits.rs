@@ -2,7 +2,7 @@
 //! is taken; all `when` conditions are judged together by one model call, made
 //! only when the first `when` exit is reached; spent `max N` edges count as false.
 
-use super::{Failure, Run};
+use super::{Failure, FailureKind, Run};
 use crate::eval::{Scope, eval_bool};
 use crate::event::EventBody;
 use crate::model::Purpose;
@@ -32,7 +32,9 @@ impl Run {
         result: Option<&Value>,
     ) -> Result<Option<String>, Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
+        let node = program
+            .node(id)
+            .ok_or_else(|| FailureKind::UnknownNode { node: id.to_string() })?;
         let mut order: Vec<&String> = node
             .exits()
             .iter()
@@ -71,7 +73,10 @@ impl Run {
                         secrets: None,
                         clock: &*self.clock,
                     };
-                    eval_bool(&program, e, scope).map_err(|why| format!("exit `{edge_id}`: {why}"))?
+                    eval_bool(&program, e, scope).map_err(|error| FailureKind::Expression {
+                        context: format!("exit `{edge_id}`"),
+                        error,
+                    })?
                 }
                 (_, _) if phase == Phase::Entry => false,
                 (Some(Condition::Llm(_)), _) => {

@@ -1,7 +1,9 @@
-//! How a [`super::Run`] holds its lease: renewed in the background while the
-//! run takes steps, released when the run is closed or dropped, and marked in
-//! the runtime's table of runs held by this process (a second holder in the
-//! same process is refused at once, without asking the store).
+//! How a [`super::Run`] holds its lease: renewed before a commit once a third
+//! of its time to live has passed (so a run taking steps keeps it without a
+//! timer of its own; a host whose steps can outlast the lease renews it in its
+//! own loop), released when the run is closed or dropped, and marked in the
+//! runtime's table of runs held by this process (a second holder in the same
+//! process is refused at once, without asking the store).
 
 use crate::store::{Lease, Store, StoreError};
 use std::collections::HashSet;
@@ -18,17 +20,7 @@ pub(super) struct Hold {
     ttl: Duration,
     held: Held,
     released: bool,
-}
-
-/// Renews a lease until dropped.
-pub(super) struct Renewing(Option<tokio::task::JoinHandle<()>>);
-
-impl Drop for Renewing {
-    fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
-            task.abort();
-        }
-    }
+    renewed: std::time::Instant,
 }
 
 impl Hold {
@@ -41,6 +33,7 @@ impl Hold {
             ttl,
             held,
             released: false,
+            renewed: std::time::Instant::now(),
         })
     }
 
@@ -64,6 +57,7 @@ impl Hold {
             ttl,
             held,
             released: false,
+            renewed: std::time::Instant::now(),
         }
     }
 
@@ -72,22 +66,15 @@ impl Hold {
         &self.lease
     }
 
-    /// Renews the lease every third of its time to live until the returned
-    /// guard is dropped (nothing happens outside a tokio runtime).
-    pub(super) fn keep_renewed(&self) -> Renewing {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return Renewing(None);
-        };
-        let (store, lease, ttl) = (Arc::clone(&self.store), self.lease.clone(), self.ttl);
-        let every = (ttl / 3).max(Duration::from_millis(10));
-        Renewing(Some(handle.spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                if store.renew(&lease, ttl).await.is_err() {
-                    return;
-                }
-            }
-        })))
+    /// Renews the lease when a third of its time to live has passed since it
+    /// was taken or last renewed; a lease another holder has taken is a conflict.
+    pub(super) async fn keep(&mut self) -> Result<(), StoreError> {
+        if self.renewed.elapsed() < self.ttl / 3 {
+            return Ok(());
+        }
+        self.lease = self.store.renew(&self.lease, self.ttl).await?;
+        self.renewed = std::time::Instant::now();
+        Ok(())
     }
 
     /// Releases the lease now.

@@ -3,7 +3,7 @@
 //! reader holds exactly). A value past them is rejected like one of the wrong
 //! type, so a model cannot make a variable that is stored with every turn huge.
 
-use crate::program::Program;
+use crate::program::{CheckError, Program};
 use serde_json::Value;
 
 /// The longest extracted string, in bytes (64 KiB).
@@ -13,18 +13,15 @@ pub const MAX_STRING_BYTES: usize = 64 * 1024;
 pub const MAX_INT: f64 = 9_007_199_254_740_992.0;
 
 /// Checks an extracted value of variable `name` against the limits.
-pub fn check_extracted(program: &Program, name: &str, value: &Value) -> Result<(), String> {
+pub fn check_extracted(program: &Program, name: &str, value: &Value) -> Result<(), CheckError> {
     let schema = program.variable(name).map_or(&Value::Null, |v| &v.schema);
     check(schema, value, "")
 }
 
-fn check(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
-    let place = |what: String| {
-        if at.is_empty() {
-            what
-        } else {
-            format!("at {at}: {what}")
-        }
+fn check(schema: &Value, value: &Value, at: &str) -> Result<(), CheckError> {
+    let place = |reason: String| CheckError::OverLimit {
+        at: at.to_string(),
+        reason,
     };
     match value {
         Value::String(s) if s.len() > MAX_STRING_BYTES => Err(place(format!(
@@ -94,6 +91,7 @@ fn sub_schemas<'a>(schema: &'a Value, pick: impl Fn(&'a Value) -> Option<&'a Val
 #[cfg(test)]
 mod tests {
     use super::check;
+    use crate::program::CheckError;
     use serde_json::json;
 
     #[test]
@@ -102,7 +100,11 @@ mod tests {
         assert!(check(&int, &json!(9_007_199_254_740_992_u64), "").is_ok());
         assert!(check(&int, &json!(-9_007_199_254_740_992_i64), "").is_ok());
         let err = check(&int, &json!(1e30), "").unwrap_err();
-        assert!(err.contains("±2^53"), "{err}");
+        assert!(
+            matches!(&err, CheckError::OverLimit { at, .. } if at.is_empty()),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("±2^53"), "{err}");
         assert!(check(&int, &json!(9_007_199_254_740_994_u64), "").is_err());
         assert!(
             check(&json!({ "type": "number" }), &json!(1e30), "").is_ok(),
@@ -112,11 +114,11 @@ mod tests {
         assert!(check(&optional, &json!(-1e20), "").is_err());
         let nested = json!({ "type": "object", "properties": { "n": { "type": "array", "items": int } } });
         let err = check(&nested, &json!({ "n": [1, 1e25] }), "").unwrap_err();
-        assert!(err.starts_with("at /n/1:"), "{err}");
+        assert!(err.to_string().starts_with("at /n/1:"), "{err}");
         let string = json!({ "type": "string" });
         assert!(check(&string, &json!("x".repeat(64 * 1024)), "").is_ok());
         let err = check(&string, &json!("x".repeat(64 * 1024 + 1)), "").unwrap_err();
-        assert!(err.contains("64 KiB"), "{err}");
+        assert!(err.to_string().contains("64 KiB"), "{err}");
         assert!(check(&json!({}), &json!({ "deep": ["y".repeat(70_000)] }), "").is_err());
     }
 }

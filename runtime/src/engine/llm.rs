@@ -3,7 +3,7 @@
 
 use super::exits::forced_arguments;
 use super::start::Connected;
-use super::{Activity, Failure, Run};
+use super::{Activity, Failure, FailureKind, Run};
 use crate::event::{EventBody, Rejected};
 use crate::model::breaker::Admission;
 use crate::model::prompt::{extract_function, system_text, tool_functions};
@@ -28,7 +28,7 @@ impl Run {
             _ => None,
         };
         own.or_else(|| self.program.graph.workflow.default_model.clone())
-            .ok_or_else(|| format!("`{id}` has no model"))
+            .ok_or_else(|| FailureKind::NoModel { node: id.to_string() })
     }
 
     /// Asks the node's model group; returns the answer and the index of its `llm_call` event.
@@ -44,7 +44,7 @@ impl Run {
         let group = self.group_of(id)?;
         let models = self.models.get(&group).cloned().unwrap_or_default();
         if models.is_empty() {
-            return Err(format!("model group `{group}` has no model"));
+            return Err(FailureKind::EmptyModelGroup { group });
         }
         let key = format!("{id}/{}", purpose.as_str());
         let counter = self.state.llm_calls.entry(key).or_insert(0);
@@ -110,7 +110,7 @@ impl Run {
         }
         drop(request);
         // Every model failed, and at least one was down: a retry may succeed later.
-        self.outage =
+        let outage =
             attempts.iter().all(|a| a.3.is_err()) && attempts.iter().any(|a| a.3.as_ref().is_err_and(|e| e.retryable));
         let mut last = (0, String::new());
         for (provider, model, ms, outcome, skipped) in attempts {
@@ -135,14 +135,18 @@ impl Run {
                 Err(_) => last = (index, error.unwrap_or_default()),
             }
         }
-        answer.ok_or_else(|| format!("every model of group `{group}` failed; the last said: {}", last.1))
+        answer.ok_or(FailureKind::ModelFailed {
+            group,
+            message: last.1,
+            retryable: outage,
+        })
     }
 
     /// The agent replies: tool rounds until it says something.
     pub(super) async fn reply(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
         let Some(Node::Agent(agent)) = program.node(id) else {
-            return Err(format!("`{id}` is not an agent"));
+            return Err(FailureKind::NotAnAgent { node: id.to_string() });
         };
         let system = system_text(&program, Some(&agent.instructions), &mut |t| self.fill(t))?;
         let functions = tool_functions(&program, &agent.tool_refs);
@@ -162,7 +166,9 @@ impl Run {
                 if !unknown.is_empty() {
                     let why = format!("the model called unknown tool `{}`", unknown.join("`, `"));
                     if retried {
-                        return Err(format!("{why} again; the reply failed"));
+                        return Err(FailureKind::ModelAnswer {
+                            message: format!("{why} again; the reply failed"),
+                        });
                     }
                     retried = true;
                     let offered: Vec<&str> = agent.tool_refs.iter().map(String::as_str).collect();
@@ -190,13 +196,16 @@ impl Run {
                         self.refuse_tool_call(id, &call.name, &call.arguments, cap)
                     } else {
                         match program.check_input(&call.name, &call.arguments) {
-                            Ok(()) => self.call_tool(id, &call.name, call.arguments.clone(), false).await,
-                            Err(why) => Err(format!("the arguments do not fit the tool: {why}")),
+                            Ok(()) => {
+                                self.call_tool_classified(id, &call.name, call.arguments.clone(), false)
+                                    .await
+                            }
+                            Err(why) => Err(CallError::fatal(format!("the arguments do not fit the tool: {why}"))),
                         }
                     };
                     let text = match outcome {
                         Ok(v) => v.to_string(),
-                        Err(e) => json!({ "error": e }).to_string(),
+                        Err(e) => json!({ "error": e.message }).to_string(),
                     };
                     self.conversation.push(ChatMessage {
                         role: "tool".into(),
@@ -217,22 +226,26 @@ impl Run {
                     retried = true;
                     note = Some("Your answer was empty. Reply to the user.".into());
                 }
-                None => return Err("the model gave an empty reply twice".into()),
+                None => {
+                    return Err(FailureKind::ModelAnswer {
+                        message: "the model gave an empty reply twice".into(),
+                    });
+                }
             }
         }
-        Err(format!(
-            "the model called tools for {MAX_TOOL_ROUNDS} rounds without replying"
-        ))
+        Err(FailureKind::ModelAnswer {
+            message: format!("the model called tools for {MAX_TOOL_ROUNDS} rounds without replying"),
+        })
     }
 
     /// A tool call over the cap of one answer: shown in the events, not carried out.
-    fn refuse_tool_call(&mut self, id: &str, tool: &str, input: &Value, cap: usize) -> Result<Value, String> {
+    fn refuse_tool_call(&mut self, id: &str, tool: &str, input: &Value, cap: usize) -> Result<Value, CallError> {
         self.emit(EventBody::ToolCall {
             node: id.to_string(),
             tool: tool.to_string(),
             input: input.clone(),
         });
-        let outcome = Err(format!("too many tool calls (cap {cap})"));
+        let outcome = Err(CallError::fatal(format!("too many tool calls (cap {cap})")));
         self.tool_result(id, tool, &outcome, 0, false);
         outcome
     }
@@ -285,7 +298,7 @@ impl Run {
                     Err(reason) => rejected.push(Rejected {
                         variable: name,
                         value,
-                        reason,
+                        reason: reason.to_string(),
                     }),
                 }
             }

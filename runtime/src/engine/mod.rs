@@ -10,16 +10,21 @@ mod activity;
 mod companion;
 mod deliveries;
 mod exits;
+mod failure;
 mod lease;
 mod limits;
 mod llm;
 mod nodes;
 mod returns;
+mod run_error;
 mod silence;
 mod start;
+mod start_error;
 
 pub use activity::{Activity, ActivityHook};
 pub use deliveries::Taken;
+pub use failure::{FailureKind, SpentExit, StepFailure};
+pub use run_error::{AnswerError, RunError};
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from, secrets_from_env};
 
 use crate::event::{Event, EventBody};
@@ -82,32 +87,6 @@ impl Inbox for std::collections::VecDeque<String> {
     }
 }
 
-/// Why a run could not go on (as opposed to failing, which is an outcome).
-#[derive(Debug)]
-pub enum RunError {
-    /// The store could not checkpoint; the run stops where its last checkpoint is.
-    Store(StoreError),
-    /// An answer that does not fit the pause.
-    Input(String),
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::Store(e) => write!(f, "{e}"),
-            RunError::Input(why) => write!(f, "{why}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-impl From<StoreError> for RunError {
-    fn from(e: StoreError) -> RunError {
-        RunError::Store(e)
-    }
-}
-
 /// A listener of a run's committed events.
 pub type Listener = Box<dyn FnMut(&Event) + Send>;
 
@@ -126,8 +105,6 @@ pub struct Run {
     listeners: Vec<Listener>,
     activity: Option<ActivityHook>,
     create: Option<RunRecord>,
-    /// Set when the step's failure is an outage (a model group or an HTTP tool down).
-    outage: bool,
     /// The host's clock: every "now" of the run (event times, deadlines,
     /// `today`, `time.*`) and its id.
     clock: Arc<dyn crate::clock::Clock>,
@@ -147,8 +124,8 @@ impl fmt::Debug for Run {
     }
 }
 
-/// A failure of the run at a node: it ends the run with `run_failed`.
-type Failure = String;
+/// What a step's work gives when it fails; [`Run::settle`] adds the node.
+type Failure = FailureKind;
 
 impl Run {
     /// The run's id.
@@ -183,7 +160,6 @@ impl Run {
 
     /// Takes steps until the run waits or finishes; user messages come from `inbox`.
     pub async fn run(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
-        let _renewing = self.hold.keep_renewed();
         self.restart_companions();
         loop {
             self.apply_finished_companions();
@@ -241,20 +217,23 @@ impl Run {
     /// an HTTP tool that was down), then runs until the run waits or finishes.
     /// The retry is recorded as `resumed` with `with: "retry"`; the failed step's
     /// model or tool call is made again. A run that did not fail, or failed on
-    /// an error a retry would not cure, is refused ([`RunError::Input`]).
+    /// an error a retry would not cure, is refused ([`AnswerError::NotFailed`],
+    /// [`AnswerError::NotRetryable`]).
     pub async fn retry(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         let id = self.state.run_id.clone();
         if self.state.status != RunStatus::Failed {
-            return Err(RunError::Input(format!(
-                "run {id} is {}: only a failed run can be retried",
-                self.state.status.as_str()
-            )));
+            return Err(AnswerError::NotFailed {
+                run_id: id,
+                status: self.state.status,
+            }
+            .into());
         }
         let Some(step) = self.state.retry else {
-            return Err(RunError::Input(format!(
-                "run {id} failed on an error a retry would not cure (only outages of a model or an HTTP tool can be retried): {}",
-                self.state.error.as_deref().unwrap_or("unknown error")
-            )));
+            return Err(AnswerError::NotRetryable {
+                run_id: id,
+                error: self.state.error.clone().unwrap_or_else(|| "unknown error".into()),
+            }
+            .into());
         };
         let node = self.state.node().to_string();
         self.emit(EventBody::Resumed {
@@ -316,26 +295,32 @@ impl Run {
 
     /// Records a step's failure as the run's end; an outage keeps the step for a retry.
     async fn settle(&mut self, node: &str, outcome: Result<(), Failure>, step: RetryStep) {
-        let outage = std::mem::take(&mut self.outage);
-        if let Err(error) = outcome {
+        if let Err(kind) = outcome {
             self.join_companions().await;
-            self.fail(node, error, outage.then_some(step));
+            let failure = StepFailure {
+                node: node.to_string(),
+                kind,
+            };
+            self.fail(&failure, step);
         }
     }
 
-    /// Ends the run as failed at `node`: the one place a run fails. `retry` is
-    /// the step to repeat when the failure was an outage (`flow resume --retry`).
-    fn fail(&mut self, node: &str, error: Failure, retry: Option<RetryStep>) {
-        let error = self.redact(&error);
+    /// Ends the run as failed at the failure's node: the one place a run fails.
+    /// When the failure is an outage ([`StepFailure::retryable`]), `step` is kept
+    /// as the step a retry takes again.
+    fn fail(&mut self, failure: &StepFailure, step: RetryStep) {
+        let error = self.redact(&failure.to_string());
+        let retry = failure.retryable().then_some(step);
+        let node = failure.node.clone();
         self.emit(EventBody::RunFailed {
-            node: node.to_string(),
+            node: node.clone(),
             error: error.clone(),
             retryable: retry.is_some(),
         });
         self.state.status = RunStatus::Failed;
         self.state.error = Some(error);
         self.state.retry = retry;
-        self.state.position = Position::Finished { node: node.to_string() };
+        self.state.position = Position::Finished { node };
     }
 
     /// Adds an event to the current step.
@@ -388,7 +373,11 @@ impl Run {
             consumed: self.consumed,
             create: record.as_ref().map(|r| (r, self.program.json.as_str())),
         };
-        if let Err(e) = self.store.commit(self.hold.lease(), &checkpoint).await {
+        let committed = match self.hold.keep().await {
+            Ok(()) => self.store.commit(self.hold.lease(), &checkpoint).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = committed {
             self.create = record;
             return Err(e);
         }
@@ -454,6 +443,6 @@ impl Run {
     fn node(&self, id: &str) -> Result<&Node, Failure> {
         self.program
             .node(id)
-            .ok_or_else(|| format!("no node `{id}` in the graph"))
+            .ok_or_else(|| FailureKind::UnknownNode { node: id.to_string() })
     }
 }

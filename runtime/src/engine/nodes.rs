@@ -1,7 +1,7 @@
 //! What each kind of node does when it is entered (LANGUAGE.md §4).
 
 use super::exits::Phase;
-use super::{Answer, Failure, Run, RunError};
+use super::{Answer, AnswerError, Failure, FailureKind, Run, RunError, SpentExit, StepFailure};
 use crate::eval::{Scope, eval, render};
 use crate::event::EventBody;
 use crate::model::CallError;
@@ -14,10 +14,13 @@ impl Run {
     /// Enters a node: counts the step, starts its companions and runs it.
     pub(super) async fn enter(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
+        let node = self.node_of(&program, id)?;
         let max = program.graph.workflow.max_steps;
         if self.state.steps >= max {
-            return Err(format!("the run reached max_steps ({max}) before `{id}`"));
+            return Err(FailureKind::MaxSteps {
+                max,
+                before: id.to_string(),
+            });
         }
         self.state.steps += 1;
         self.emit(EventBody::NodeEntered {
@@ -35,7 +38,7 @@ impl Run {
     /// What a node does once entered (a retry after an outage starts here).
     pub(super) async fn work(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
+        let node = self.node_of(&program, id)?;
         match node {
             Node::Agent(_) => self.enter_agent(id).await,
             Node::Action(a) => self.run_action(id, a).await,
@@ -168,23 +171,30 @@ impl Run {
         if let Some(tool) = &action.tool_id {
             let outcome = match self.mapped_input(&action.input_mapping) {
                 Ok(input) => self.call_tool_classified(id, tool, input, false).await,
-                Err(e) => Err(e.into()),
+                Err(e) => Err(CallError::fatal(e.to_string())),
             };
             match outcome {
                 Ok(value) => result = Some(value),
                 Err(error) => {
                     return match &action.on_error {
                         Some(edge) => match self.spent_event_exit(id, edge) {
-                            Some(why) => Err(format!("tool `{tool}` failed: {}; {why}", error.message)),
+                            Some(spent) => Err(FailureKind::ToolFailed {
+                                tool: tool.clone(),
+                                message: error.message,
+                                retryable: error.retryable,
+                                spent: Some(Box::new(spent)),
+                            }),
                             None => {
                                 self.take(id, edge);
                                 Ok(())
                             }
                         },
-                        None => {
-                            self.outage = error.retryable;
-                            Err(format!("tool `{tool}` failed: {}", error.message))
-                        }
+                        None => Err(FailureKind::ToolFailed {
+                            tool: tool.clone(),
+                            message: error.message,
+                            retryable: error.retryable,
+                            spent: None,
+                        }),
                     };
                 }
             }
@@ -198,7 +208,10 @@ impl Run {
                 secrets: None,
                 clock: &*self.clock,
             };
-            let value = eval(&self.program, expr, scope).map_err(|e| format!("set {var}: {e}"))?;
+            let value = eval(&self.program, expr, scope).map_err(|error| FailureKind::Expression {
+                context: format!("set {var}"),
+                error,
+            })?;
             values.push((var.clone(), value));
         }
         for (var, value) in values {
@@ -208,30 +221,25 @@ impl Run {
     }
 
     /// Evaluates a call's arguments against the variables.
-    pub(super) fn mapped_input(&self, mapping: &indexmap::IndexMap<String, flow_graph::Expr>) -> Result<Value, String> {
+    pub(super) fn mapped_input(
+        &self,
+        mapping: &indexmap::IndexMap<String, flow_graph::Expr>,
+    ) -> Result<Value, FailureKind> {
         let mut input = Map::with_capacity(mapping.len());
         for (param, expr) in mapping {
-            let value = eval(&self.program, expr, Scope::vars(&self.state.vars, &*self.clock))
-                .map_err(|e| format!("{param}: {e}"))?;
+            let value = eval(&self.program, expr, Scope::vars(&self.state.vars, &*self.clock)).map_err(|error| {
+                FailureKind::Expression {
+                    context: param.clone(),
+                    error,
+                }
+            })?;
             input.insert(param.clone(), value);
         }
         Ok(Value::Object(input))
     }
 
-    /// Calls a tool with its events; errors are redacted of secrets.
-    pub(super) async fn call_tool(
-        &mut self,
-        node: &str,
-        tool: &str,
-        input: Value,
-        companion: bool,
-    ) -> Result<Value, String> {
-        self.call_tool_classified(node, tool, input, companion)
-            .await
-            .map_err(|e| e.message)
-    }
-
-    /// [`Run::call_tool`], saying whether a failure was an outage.
+    /// Calls a tool with its events; errors are redacted of secrets and say
+    /// whether they were an outage.
     pub(super) async fn call_tool_classified(
         &mut self,
         node: &str,
@@ -256,8 +264,7 @@ impl Run {
             message: self.redact(&e.message),
             retryable: e.retryable,
         });
-        let shown = outcome.clone().map_err(|e| e.message);
-        self.tool_result(node, tool, &shown, started.elapsed().as_millis(), companion);
+        self.tool_result(node, tool, &outcome, started.elapsed().as_millis(), companion);
         outcome
     }
 
@@ -271,7 +278,7 @@ impl Run {
         &mut self,
         node: &str,
         tool: &str,
-        outcome: &Result<Value, String>,
+        outcome: &Result<Value, CallError>,
         ms: u128,
         companion: bool,
     ) {
@@ -279,7 +286,7 @@ impl Run {
             node: node.to_string(),
             tool: tool.to_string(),
             output: outcome.as_ref().ok().cloned(),
-            error: outcome.as_ref().err().cloned(),
+            error: outcome.as_ref().err().map(|e| e.message.clone()),
             latency_ms: u64::try_from(ms).unwrap_or(u64::MAX),
             companion,
         });
@@ -307,19 +314,12 @@ impl Run {
                 let program = std::sync::Arc::clone(&self.program);
                 let spent: Vec<String> = program
                     .node(id)
-                    .map(|n| {
-                        n.exits()
-                            .iter()
-                            .filter(|e| self.spent(e))
-                            .map(|e| format!("`{e}`"))
-                            .collect()
-                    })
+                    .map(|n| n.exits().iter().filter(|e| self.spent(e)).cloned().collect())
                     .unwrap_or_default();
-                if spent.is_empty() {
-                    Err(format!("no exit of `{id}` holds"))
-                } else {
-                    Err(format!("no exit of `{id}` holds (spent: {})", spent.join(", ")))
-                }
+                Err(FailureKind::NoExit {
+                    node: id.to_string(),
+                    spent,
+                })
             }
         }
     }
@@ -327,7 +327,7 @@ impl Run {
     /// Whether an event exit (`on error`, `on approved`, `on rejected`,
     /// `on timeout`, `on return`) is spent: a spent one counts as absent, so
     /// the event has no exit. Emits `bound_spent` and says why, naming the edge.
-    pub(super) fn spent_event_exit(&mut self, from: &str, edge_id: &str) -> Option<String> {
+    pub(super) fn spent_event_exit(&mut self, from: &str, edge_id: &str) -> Option<SpentExit> {
         if !self.spent(edge_id) {
             return None;
         }
@@ -342,10 +342,12 @@ impl Run {
             _ => "the",
         };
         let max = edge.max_traversals.unwrap_or(0);
-        Some(format!(
-            "its `{event}` exit `{edge_id}` (-> {}) is spent (max {max})",
-            edge.to
-        ))
+        Some(SpentExit {
+            event: event.to_string(),
+            edge: edge_id.to_string(),
+            to: edge.to.clone(),
+            max,
+        })
     }
 
     /// Takes an edge: counts it, records it and moves to its target.
@@ -400,18 +402,28 @@ impl Run {
 
     /// Fills a text's templates from the variables.
     pub(super) fn fill(&self, text: &Text) -> Result<String, Failure> {
-        render(&self.program, text, Scope::vars(&self.state.vars, &*self.clock))
+        render(&self.program, text, Scope::vars(&self.state.vars, &*self.clock)).map_err(FailureKind::Template)
+    }
+
+    /// A node of the graph by id.
+    fn node_of<'p>(&self, program: &'p crate::program::Program, id: &str) -> Result<&'p Node, Failure> {
+        program
+            .node(id)
+            .ok_or_else(|| FailureKind::UnknownNode { node: id.to_string() })
     }
 
     /// Applies an answer (or, with `None`, an expired deadline) to the current pause.
     pub(super) fn answer_pause(&mut self, answer: Option<Answer>) -> Result<(), RunError> {
         let Position::Waiting { node: id, .. } = self.state.position.clone() else {
-            return Err(RunError::Input(format!("run {} is not paused", self.state.run_id)));
+            return Err(AnswerError::NotPaused {
+                run_id: self.state.run_id.clone(),
+            }
+            .into());
         };
         let program = std::sync::Arc::clone(&self.program);
         let node = program
             .node(&id)
-            .ok_or_else(|| RunError::Input(format!("no node `{id}`")))?;
+            .ok_or_else(|| AnswerError::UnknownNode { node: id.clone() })?;
         let mut returned = serde_json::Map::new();
         let (with, edge) = match (node, answer) {
             (Node::Handoff(h), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
@@ -433,25 +445,28 @@ impl Run {
                         Some(Answer::Approve) => ("approve", a.approved_edge.clone()),
                         Some(Answer::Reject) => ("reject", a.rejected_edge.clone()),
                         _ => {
-                            return Err(RunError::Input(format!(
-                                "run {} waits for an approval at `{id}`: answer with --approve or --reject",
-                                self.state.run_id
-                            )));
+                            return Err(AnswerError::WaitsForApproval {
+                                run_id: self.state.run_id.clone(),
+                                node: id,
+                            }
+                            .into());
                         }
                     }
                 }
             }
             (Node::Handoff(_), _) => {
-                return Err(RunError::Input(format!(
-                    "run {} waits for a human at handoff `{id}`: answer with --return",
-                    self.state.run_id
-                )));
+                return Err(AnswerError::WaitsForHuman {
+                    run_id: self.state.run_id.clone(),
+                    node: id,
+                }
+                .into());
             }
             _ => {
-                return Err(RunError::Input(format!(
-                    "run {} waits for a user message at `{id}`, not for --approve, --reject or --return",
-                    self.state.run_id
-                )));
+                return Err(AnswerError::WaitsForMessage {
+                    run_id: self.state.run_id.clone(),
+                    node: id,
+                }
+                .into());
             }
         };
         self.emit(EventBody::Resumed {
@@ -462,10 +477,23 @@ impl Run {
         self.set_returned(&id, returned);
         let spent = edge.as_deref().and_then(|e| self.spent_event_exit(&id, e));
         match (edge, spent) {
-            (Some(_), Some(why)) => self.fail(&id, format!("`{id}` cannot go on after `{with}`: {why}"), None),
+            (Some(_), Some(exit)) => {
+                let kind = FailureKind::EdgeSpent {
+                    node: id.clone(),
+                    after: with.to_string(),
+                    exit: Box::new(exit),
+                };
+                self.fail(&StepFailure { node: id, kind }, crate::state::RetryStep::Enter);
+            }
             (Some(edge), None) => self.take(&id, &edge),
             (None, _) if with == "return" => self.complete(&id, "handed_off".into()),
-            (None, _) => self.fail(&id, format!("approval `{id}` has no exit for `{with}`"), None),
+            (None, _) => {
+                let kind = FailureKind::NoEventExit {
+                    node: id.clone(),
+                    event: with.to_string(),
+                };
+                self.fail(&StepFailure { node: id, kind }, crate::state::RetryStep::Enter);
+            }
         }
         Ok(())
     }

@@ -3,46 +3,43 @@
 //! against its variable's type before anything changes, then set before
 //! `on return` is taken.
 
-use super::{Run, RunError};
+use super::AnswerError;
+use super::Run;
 use flow_graph::VariableKind;
 use serde_json::{Map, Value};
 
 impl Run {
     /// Refuses values that name no variable, an input or a secret, or that
     /// do not fit their variable's type; the error names the first such value.
-    pub(super) fn check_returned(&self, values: &Map<String, Value>) -> Result<(), RunError> {
+    pub(super) fn check_returned(&self, values: &Map<String, Value>) -> Result<(), AnswerError> {
         let program = &self.program;
         for (name, value) in values {
             if program.graph.secrets.iter().any(|s| s == name) {
-                return Err(RunError::Input(format!(
-                    "--set {name}: `{name}` is a secret; secrets come from the environment and cannot be set"
-                )));
+                return Err(AnswerError::SecretNotSettable { name: name.clone() });
             }
             let Some(variable) = program.variable(name) else {
-                let known: Vec<&str> = program
+                let known = program
                     .graph
                     .variables
                     .iter()
                     .filter(|v| v.kind == VariableKind::Var)
-                    .map(|v| v.name.as_str())
+                    .map(|v| v.name.clone())
                     .collect();
-                let known = if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                };
-                return Err(RunError::Input(format!(
-                    "--set {name}: unknown variable `{name}` (the workflow's variables: {known})"
-                )));
+                return Err(AnswerError::UnknownVariable {
+                    name: name.clone(),
+                    known,
+                });
             };
             if variable.kind == VariableKind::Input {
-                return Err(RunError::Input(format!(
-                    "--set {name}: `{name}` is an input; inputs are given when a run starts and cannot be set"
-                )));
+                return Err(AnswerError::InputNotSettable { name: name.clone() });
             }
-            program
-                .check_variable(name, value)
-                .map_err(|why| RunError::Input(format!("--set {name}={value}: {why}")))?;
+            if let Err(why) = program.check_variable(name, value) {
+                return Err(AnswerError::BadValue {
+                    name: name.clone(),
+                    value: value.clone(),
+                    reason: why.to_string(),
+                });
+            }
         }
         Ok(())
     }

@@ -4,13 +4,14 @@
 
 use super::Run;
 use super::lease::{Held, Hold};
+pub use super::start_error::StartError;
 use crate::clock::{Clock, SystemClock};
 use crate::event::EventBody;
 use crate::model::breaker::{Breaker, BreakerSettings};
 use crate::model::scripted::Script;
 use crate::model::{Model, connect};
 use crate::program::Program;
-use crate::secrets::{ALLOW_SHORT_SECRETS, MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
+use crate::secrets::{MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
 use crate::state::{Position, RunState, RunStatus};
 use crate::store::{Delivery, Lease, RunRecord, Store, StoreError};
 use crate::tools::{HostTool, Toolbox};
@@ -18,29 +19,10 @@ use flow_graph::{Node, VariableKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
-
-/// Why a run could not start (or be loaded).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartError(pub String);
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl std::error::Error for StartError {}
-
-impl From<StoreError> for StartError {
-    fn from(e: StoreError) -> StartError {
-        StartError(e.to_string())
-    }
-}
 
 /// Choices stored with a run and applied again when it resumes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -57,37 +39,34 @@ pub struct RunOptions {
     pub live_tools: bool,
 }
 
+/// A run's secrets: name to value.
+pub type Secrets = HashMap<String, String>;
+
 /// What a resuming host gives for a loaded run: model groups to replace and the secrets.
 pub type Prepared = (BTreeMap<String, String>, HashMap<String, String>);
 
 /// Reads every secret of a graph from the environment; the error names every missing one.
-pub fn secrets_from_env(program: &Program) -> Result<HashMap<String, String>, StartError> {
+pub fn secrets_from_env(program: &Program) -> Result<Secrets, StartError> {
     secrets_from(program, &SystemClock)
 }
 
 /// Reads every secret of a graph from `host` ([`Clock::secret`]); the error
 /// names every missing one.
-pub fn secrets_from(program: &Program, host: &dyn Clock) -> Result<HashMap<String, String>, StartError> {
+pub fn secrets_from(program: &Program, host: &dyn Clock) -> Result<Secrets, StartError> {
     let mut out = HashMap::new();
-    let mut missing = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
     for name in &program.graph.secrets {
         match host.secret(name) {
             Some(v) => {
                 out.insert(name.clone(), v);
             }
-            None => missing.push(name.as_str()),
+            None => missing.push(name.clone()),
         }
     }
-    match missing.as_slice() {
-        [] => Ok(out),
-        [name] => Err(StartError(format!(
-            "secret `{name}` is not set: export the environment variable {name}"
-        ))),
-        names => Err(StartError(format!(
-            "secrets `{}` are not set: export the environment variables {}",
-            names.join("`, `"),
-            names.join(", ")
-        ))),
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(StartError::MissingSecrets { names: missing })
     }
 }
 
@@ -97,19 +76,16 @@ fn check_secret_lengths(secrets: &HashMap<String, String>) -> Result<(), StartEr
     if short_secrets_allowed() {
         return Ok(());
     }
-    let mut short: Vec<&str> = secrets
+    let mut short: Vec<String> = secrets
         .iter()
         .filter(|(_, v)| v.chars().count() < MIN_SECRET_CHARS)
-        .map(|(k, _)| k.as_str())
+        .map(|(k, _)| k.clone())
         .collect();
     if short.is_empty() {
         return Ok(());
     }
     short.sort_unstable();
-    Err(StartError(format!(
-        "secret `{}` is shorter than {MIN_SECRET_CHARS} characters: use a longer value, or allow short secrets with {ALLOW_SHORT_SECRETS}=1",
-        short.join("`, `")
-    )))
+    Err(StartError::ShortSecrets { names: short })
 }
 
 /// Starts, loads and runs workflows; holds the store and the host's tool handlers.
@@ -183,7 +159,9 @@ impl Runtime {
     /// process may hold; a host holding the run calls [`Run::deliver`].
     pub async fn post(&self, run_id: &str, delivery: &Delivery) -> Result<u64, StartError> {
         self.store.post(run_id, delivery).await.map_err(|e| match e {
-            StoreError::NotFound { .. } => StartError(format!("no run `{run_id}` in the store")),
+            StoreError::NotFound { .. } => StartError::RunNotFound {
+                run_id: run_id.to_string(),
+            },
             e => StartError::from(e),
         })
     }
@@ -275,7 +253,7 @@ impl Runtime {
         let run_id = self.clock.new_id();
         let lease = Lease::new_run(&run_id, &self.owner, self.lease_ttl);
         let hold = Hold::new(Arc::clone(&self.store), lease, self.lease_ttl, Arc::clone(&self.held))
-            .ok_or_else(|| StartError(format!("run {run_id} is being run by another process")))?;
+            .ok_or_else(|| StartError::RunBusy { run_id: run_id.clone() })?;
         let now = crate::clock::rfc3339(self.clock.now());
         let state = RunState {
             run_id: run_id.clone(),
@@ -303,7 +281,9 @@ impl Runtime {
             run_id,
             workflow: program.graph.workflow.name.clone(),
             graph_hash: program.hash.clone(),
-            options: serde_json::to_value(&options).map_err(|e| StartError(e.to_string()))?,
+            options: serde_json::to_value(&options).map_err(|e| StartError::Internal {
+                reason: format!("the run's options do not serialise: {e}"),
+            })?,
         };
         let mut run = self.assemble(program, state, Vec::new(), &options, secrets, hold)?;
         run.create = Some(record);
@@ -333,32 +313,34 @@ impl Runtime {
         prepare: impl FnOnce(&Program) -> Result<Prepared, StartError>,
     ) -> Result<Run, StartError> {
         if !Hold::claim(&self.held, run_id) {
-            return Err(StartError::from(StoreError::Busy {
+            return Err(StartError::RunBusy {
                 run_id: run_id.to_string(),
-            }));
+            });
         }
         let lease = match self.store.acquire(run_id, &self.owner, self.lease_ttl).await {
             Ok(lease) => lease,
             Err(e) => {
                 Hold::unclaim(&self.held, run_id);
                 return Err(match e {
-                    StoreError::NotFound { .. } => StartError(format!("no run `{run_id}` in the store")),
+                    StoreError::NotFound { .. } => StartError::RunNotFound {
+                        run_id: run_id.to_string(),
+                    },
                     e => StartError::from(e),
                 });
             }
         };
         let hold = Hold::claimed(Arc::clone(&self.store), lease, self.lease_ttl, Arc::clone(&self.held));
-        let stored = self
-            .store
-            .load(run_id)
-            .await?
-            .ok_or_else(|| StartError(format!("no run `{run_id}` in the store")))?;
+        let stored = self.store.load(run_id).await?.ok_or_else(|| StartError::RunNotFound {
+            run_id: run_id.to_string(),
+        })?;
         let json = self
             .store
             .graph(&stored.record.graph_hash)
             .await?
-            .ok_or_else(|| StartError(format!("the graph of run `{run_id}` is missing from the store")))?;
-        let program = Arc::new(Program::from_json(&json).map_err(|e| StartError(e.to_string()))?);
+            .ok_or_else(|| StartError::GraphMissing {
+                run_id: run_id.to_string(),
+            })?;
+        let program = Arc::new(Program::from_json(&json)?);
         let mut options: RunOptions = serde_json::from_value(stored.record.options.clone()).unwrap_or_default();
         let (models, secrets) = prepare(&program)?;
         options.models.extend(models);
@@ -387,7 +369,7 @@ impl Runtime {
         let models = connect_models(&program, options, &self.models, self.breaker)?;
         let stubs = match &options.stubs {
             Some(path) => Some(Arc::new(
-                Script::load(std::path::Path::new(path)).map_err(|e| StartError(format!("stubs: {e}")))?,
+                Script::load(std::path::Path::new(path)).map_err(|e| StartError::Stubs { reason: e.to_string() })?,
             )),
             None => None,
         };
@@ -403,18 +385,17 @@ impl Runtime {
         if let Some(script) = &toolbox.stubs
             && let Some(unknown) = script.stubbed_tools().find(|t| program.tool(t).is_none())
         {
-            return Err(StartError(format!("stubs: the workflow has no tool `{unknown}`")));
+            return Err(StartError::Stubs {
+                reason: format!("the workflow has no tool `{unknown}`"),
+            });
         }
-        let missing: Vec<&str> = program
+        let missing: Vec<String> = program
             .host_tools()
             .filter(|t| !toolbox.can_run(&program, &t.id))
-            .map(|t| t.id.as_str())
+            .map(|t| t.id.clone())
             .collect();
         if !missing.is_empty() {
-            return Err(StartError(format!(
-                "host tool `{}` has no handler: register one (or stub it with --stubs)",
-                missing.join("`, `")
-            )));
+            return Err(StartError::UnregisteredHostTool { names: missing });
         }
         Ok(Run {
             store: Arc::clone(&self.store),
@@ -430,7 +411,6 @@ impl Runtime {
             listeners: Vec::new(),
             activity: None,
             create: None,
-            outage: false,
             clock: Arc::clone(&self.clock),
             hold,
             version: 0,
@@ -448,11 +428,10 @@ fn connect_models(
     breaker: BreakerSettings,
 ) -> Result<HashMap<String, Vec<Connected>>, StartError> {
     if let Some(unknown) = options.models.keys().find(|g| !program.graph.models.contains_key(*g)) {
-        let known: Vec<&str> = program.graph.models.keys().map(String::as_str).collect();
-        return Err(StartError(format!(
-            "--model names unknown model group `{unknown}` (the workflow has: {})",
-            known.join(", ")
-        )));
+        return Err(StartError::UnknownModelGroup {
+            group: unknown.clone(),
+            known: program.graph.models.keys().cloned().collect(),
+        });
     }
     let mut used: Vec<&String> = program.graph.workflow.default_model.iter().collect();
     for node in &program.graph.nodes {
@@ -469,9 +448,10 @@ fn connect_models(
         }
         let specs: Vec<(String, String)> = match options.models.get(group) {
             Some(s) => {
-                let (p, m) = s
-                    .split_once(':')
-                    .ok_or_else(|| StartError(format!("--model {group}={s}: expected provider:model")))?;
+                let (p, m) = s.split_once(':').ok_or_else(|| StartError::BadModelSpec {
+                    group: group.clone(),
+                    spec: s.clone(),
+                })?;
                 vec![(p.to_string(), m.to_string())]
             }
             None => program
@@ -488,8 +468,11 @@ fn connect_models(
             let m = match cached {
                 Some(m) => m,
                 None => {
-                    let m = connect(&provider, &model)
-                        .map_err(|e| StartError(format!("model group `{group}` ({key}): {e}")))?;
+                    let m = connect(&provider, &model).map_err(|e| StartError::ModelUnavailable {
+                        group: group.clone(),
+                        spec: key.clone(),
+                        reason: e.to_string(),
+                    })?;
                     let m = Connected {
                         model: m,
                         breaker: Arc::new(Breaker::new(breaker)),
@@ -509,23 +492,27 @@ fn connect_models(
 
 /// The variables at start: inputs given or defaulted, vars defaulted; every input checked.
 fn initial_vars(program: &Program, mut inputs: Map<String, Value>) -> Result<Value, StartError> {
-    for name in inputs.keys() {
-        program.input(name).map_err(StartError)?;
+    if let Some(name) = inputs.keys().find(|name| program.input(name).is_err()) {
+        return Err(StartError::UnknownInput {
+            name: name.clone(),
+            known: program.inputs().map(|v| v.name.clone()).collect(),
+        });
     }
     let mut vars = Map::new();
     for v in &program.graph.variables {
         let value = match (v.kind, inputs.remove(&v.name)) {
             (VariableKind::Input, Some(given)) => {
-                program
-                    .check_variable(&v.name, &given)
-                    .map_err(|why| StartError(format!("input `{}` = {given}: {why}", v.name)))?;
+                if let Err(why) = program.check_variable(&v.name, &given) {
+                    return Err(StartError::BadInput {
+                        name: v.name.clone(),
+                        value: given,
+                        reason: why.to_string(),
+                    });
+                }
                 given
             }
             (VariableKind::Input, None) if v.required => {
-                return Err(StartError(format!(
-                    "missing input `{}`: give it with --input {}=VALUE",
-                    v.name, v.name
-                )));
+                return Err(StartError::MissingInput { name: v.name.clone() });
             }
             _ => v.default.clone().unwrap_or(Value::Null),
         };

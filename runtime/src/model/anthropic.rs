@@ -4,7 +4,7 @@
 //! `choose_exit` / `extract` functions.
 
 use super::openai::Settings;
-use super::{AnswerFuture, CallError, Model, ModelAnswer, ModelRequest};
+use super::{AnswerFuture, CallError, ConnectError, MalformedReply, Model, ModelAnswer, ModelRequest};
 use crate::http::{client, env_u64, send_json, with_retries};
 use crate::secrets::{Redactor, shown_url};
 use crate::state::{ChatMessage, ToolCallRequest};
@@ -24,11 +24,14 @@ pub struct Anthropic {
 
 impl Anthropic {
     /// Connects from the environment.
-    pub fn from_env(model: &str) -> Result<Anthropic, String> {
+    pub fn from_env(model: &str) -> Result<Anthropic, ConnectError> {
         let key = std::env::var("ANTHROPIC_API_KEY")
             .ok()
             .filter(|k| !k.is_empty())
-            .ok_or("ANTHROPIC_API_KEY is not set")?;
+            .ok_or_else(|| ConnectError::MissingKey {
+                variable: "ANTHROPIC_API_KEY".into(),
+                otherwise: None,
+            })?;
         let base = std::env::var("ANTHROPIC_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE.to_string());
         Ok(Anthropic {
             model: model.to_string(),
@@ -126,11 +129,11 @@ fn messages(conversation: &[ChatMessage]) -> Vec<Value> {
 }
 
 /// Reads a Messages API reply.
-pub fn parse(reply: &Value) -> Result<ModelAnswer, String> {
+pub fn parse(reply: &Value) -> Result<ModelAnswer, MalformedReply> {
     let blocks = reply
         .get("content")
         .and_then(Value::as_array)
-        .ok_or("it has no content")?;
+        .ok_or_else(|| MalformedReply("it has no content".into()))?;
     let mut text = String::new();
     let mut tool_calls = Vec::new();
     for block in blocks {
@@ -141,7 +144,7 @@ pub fn parse(reply: &Value) -> Result<ModelAnswer, String> {
                 name: block
                     .get("name")
                     .and_then(Value::as_str)
-                    .ok_or("a tool_use block has no name")?
+                    .ok_or_else(|| MalformedReply("a tool_use block has no name".into()))?
                     .to_string(),
                 arguments: block.get("input").cloned().unwrap_or(json!({})),
             }),

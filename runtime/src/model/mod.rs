@@ -5,9 +5,13 @@
 
 pub mod anthropic;
 pub mod breaker;
+mod connect_error;
 pub mod openai;
 pub mod prompt;
+mod script_error;
 pub mod scripted;
+
+pub use connect_error::{ConnectError, MalformedReply};
 
 use crate::state::{ChatMessage, ToolCallRequest};
 use serde_json::Value;
@@ -114,6 +118,12 @@ impl From<String> for CallError {
     }
 }
 
+impl From<crate::eval::EvalError> for CallError {
+    fn from(e: crate::eval::EvalError) -> CallError {
+        CallError::fatal(e.to_string())
+    }
+}
+
 impl From<&str> for CallError {
     fn from(message: &str) -> CallError {
         CallError::fatal(message)
@@ -146,13 +156,15 @@ pub trait Model: Send + Sync {
 }
 
 /// Makes the model of a `provider:model` string.
-pub fn connect(provider: &str, model: &str) -> Result<std::sync::Arc<dyn Model>, String> {
+pub fn connect(provider: &str, model: &str) -> Result<std::sync::Arc<dyn Model>, ConnectError> {
     match provider {
         "scripted" => Ok(std::sync::Arc::new(scripted::ScriptedModel::load(
             std::path::Path::new(model),
         )?)),
         "openai" => Ok(std::sync::Arc::new(openai::OpenAi::from_env(model)?)),
         "anthropic" => Ok(std::sync::Arc::new(anthropic::Anthropic::from_env(model)?)),
-        other => Err(format!("unknown model provider `{other}`")),
+        other => Err(ConnectError::UnknownProvider {
+            provider: other.to_string(),
+        }),
     }
 }

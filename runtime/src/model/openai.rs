@@ -5,7 +5,7 @@
 //! the conversation, the node's tools as function tools, and `tool_choice`
 //! forcing `choose_exit` or `extract` when the engine asks for one.
 
-use super::{AnswerFuture, CallError, FunctionSpec, Model, ModelAnswer, ModelRequest};
+use super::{AnswerFuture, CallError, ConnectError, FunctionSpec, MalformedReply, Model, ModelAnswer, ModelRequest};
 use crate::http::{Backoff, client, env_u64, send_json, with_retries};
 use crate::secrets::{Redactor, shown_url};
 use crate::state::{ChatMessage, ToolCallRequest};
@@ -47,11 +47,14 @@ impl Settings {
 
 impl OpenAi {
     /// Connects from the environment; the key may be absent only for a local base url.
-    pub fn from_env(model: &str) -> Result<OpenAi, String> {
+    pub fn from_env(model: &str) -> Result<OpenAi, ConnectError> {
         let base = std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE.to_string());
         let key = std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty());
         if key.is_none() && base == DEFAULT_BASE {
-            return Err("OPENAI_API_KEY is not set (or set OPENAI_BASE_URL to a local server)".into());
+            return Err(ConnectError::MissingKey {
+                variable: "OPENAI_API_KEY".into(),
+                otherwise: Some("set OPENAI_BASE_URL to a local server".into()),
+            });
         }
         Ok(OpenAi {
             model: model.to_string(),
@@ -126,10 +129,10 @@ fn message(m: &ChatMessage) -> Value {
 }
 
 /// Reads a chat-completions reply.
-pub fn parse(reply: &Value) -> Result<ModelAnswer, String> {
+pub fn parse(reply: &Value) -> Result<ModelAnswer, MalformedReply> {
     let message = reply
         .pointer("/choices/0/message")
-        .ok_or("it has no choices[0].message")?;
+        .ok_or_else(|| MalformedReply("it has no choices[0].message".into()))?;
     let text = message.get("content").and_then(Value::as_str).map(str::to_string);
     let mut tool_calls = Vec::new();
     for (i, call) in message
@@ -142,7 +145,7 @@ pub fn parse(reply: &Value) -> Result<ModelAnswer, String> {
         let name = call
             .pointer("/function/name")
             .and_then(Value::as_str)
-            .ok_or("a tool call has no function name")?;
+            .ok_or_else(|| MalformedReply("a tool call has no function name".into()))?;
         let arguments = match call.pointer("/function/arguments") {
             Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone())),
             Some(v) => v.clone(),

@@ -10,11 +10,11 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// The system message: the workflow's instructions, a blank line, the node's.
-pub fn system_text(
+pub fn system_text<E>(
     program: &Program,
     node_instructions: Option<&Text>,
-    fill: &mut dyn FnMut(&Text) -> Result<String, String>,
-) -> Result<String, String> {
+    fill: &mut dyn FnMut(&Text) -> Result<String, E>,
+) -> Result<String, E> {
     let mut parts = Vec::new();
     if let Some(t) = &program.graph.workflow.instructions {
         parts.push(fill(t)?);
@@ -111,13 +111,38 @@ pub struct Inspection {
     pub extract: Option<Value>,
 }
 
+/// Why a node cannot be inspected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InspectError {
+    /// The workflow has no node of that id; `known` are its nodes.
+    UnknownNode {
+        /// The id asked for.
+        node: String,
+        /// The workflow's nodes.
+        known: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for InspectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InspectError::UnknownNode { node, known } => {
+                write!(f, "no node `{node}` in the workflow (nodes: {})", known.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for InspectError {}
+
 /// Builds what a node sends to the model, with the engine's own functions.
-pub fn inspect(program: &Program, node_id: &str) -> Result<Inspection, String> {
-    let node = program.node(node_id).ok_or_else(|| {
-        let names: Vec<&str> = program.graph.nodes.iter().map(Node::id).collect();
-        format!("no node `{node_id}` in the workflow (nodes: {})", names.join(", "))
+pub fn inspect(program: &Program, node_id: &str) -> Result<Inspection, InspectError> {
+    let node = program.node(node_id).ok_or_else(|| InspectError::UnknownNode {
+        node: node_id.to_string(),
+        known: program.graph.nodes.iter().map(|n| n.id().to_string()).collect(),
     })?;
-    let mut placeholders = |t: &Text| Ok(display_text(t));
+    let mut placeholders = |t: &Text| Ok::<_, InspectError>(display_text(t));
     let options: Vec<String> = exit_options(program, node, &|_| false)
         .into_iter()
         .map(|(_, t)| t)

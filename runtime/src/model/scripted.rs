@@ -33,6 +33,8 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
 
+pub use super::script_error::ScriptError;
+
 /// One scripted answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scripted {
@@ -94,13 +96,16 @@ enum Section {
 
 impl Script {
     /// Reads and parses a script file.
-    pub fn load(path: &Path) -> Result<Script, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Script::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+    pub fn load(path: &Path) -> Result<Script, ScriptError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScriptError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Script::parse(&text).map_err(|e| e.in_file(path))
     }
 
     /// Parses a script's text; an error starts with the line number.
-    pub fn parse(text: &str) -> Result<Script, String> {
+    pub fn parse(text: &str) -> Result<Script, ScriptError> {
         let mut script = Script::default();
         let mut section = Section::None;
         let mut last_was_call = false;
@@ -113,7 +118,7 @@ impl Script {
             if let Some(head) = line.strip_prefix('[') {
                 let head = head
                     .strip_suffix(']')
-                    .ok_or_else(|| format!("{n}: a section header ends with `]`"))?
+                    .ok_or_else(|| ScriptError::syntax(n, "a section header ends with `]`".to_string()))?
                     .trim();
                 section = if head == "*" {
                     Section::Any
@@ -122,13 +127,19 @@ impl Script {
                 } else if !head.is_empty() && head.chars().all(|c| c.is_alphanumeric() || c == '_') {
                     Section::Node(head.to_string())
                 } else {
-                    return Err(format!("{n}: `[{head}]` is not a node name, `*` or `tool NAME`"));
+                    return Err(ScriptError::syntax(
+                        n,
+                        format!("`[{head}]` is not a node name, `*` or `tool NAME`"),
+                    ));
                 };
                 last_was_call = false;
                 continue;
             }
             let (key, value) = line.split_once(':').ok_or_else(|| {
-                format!("{n}: expected `reply:`, `call:`, `choose:`, `extract:`, `result:` or `error:`")
+                ScriptError::syntax(
+                    n,
+                    "expected `reply:`, `call:`, `choose:`, `extract:`, `result:` or `error:`".to_string(),
+                )
             })?;
             let (key, value) = (key.trim(), value.trim());
             if let Section::Tool(tool) = &section {
@@ -136,8 +147,9 @@ impl Script {
                     "result" => StubResult::Ok(parse_json(value, n)?),
                     "error" => StubResult::Err(unescape(value)),
                     _ => {
-                        return Err(format!(
-                            "{n}: a [tool] section holds `result:` and `error:` lines, not `{key}:`"
+                        return Err(ScriptError::syntax(
+                            n,
+                            format!("a [tool] section holds `result:` and `error:` lines, not `{key}:`"),
                         ));
                     }
                 };
@@ -148,8 +160,9 @@ impl Script {
                 Section::Node(node) => script.nodes.entry(node.clone()).or_default(),
                 Section::Any => &mut script.any,
                 _ => {
-                    return Err(format!(
-                        "{n}: an answer must follow a section header such as `[greet]` or `[*]`"
+                    return Err(ScriptError::syntax(
+                        n,
+                        "an answer must follow a section header such as `[greet]` or `[*]`".to_string(),
                     ));
                 }
             };
@@ -170,8 +183,9 @@ impl Script {
                 }),
                 "extract" => queues.extract.push(Scripted::Extract(parse_json(value, n)?)),
                 _ => {
-                    return Err(format!(
-                        "{n}: unknown entry `{key}:`; expected `reply:`, `call:`, `choose:` or `extract:`"
+                    return Err(ScriptError::syntax(
+                        n,
+                        format!("unknown entry `{key}:`; expected `reply:`, `call:`, `choose:` or `extract:`"),
                     ));
                 }
             }
@@ -202,8 +216,8 @@ impl Script {
     }
 }
 
-fn parse_json(text: &str, line: usize) -> Result<Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("{line}: bad JSON: {e}"))
+fn parse_json(text: &str, line: usize) -> Result<Value, ScriptError> {
+    serde_json::from_str(text).map_err(|e| ScriptError::syntax(line, format!("bad JSON: {e}")))
 }
 
 fn unescape(text: &str) -> String {
@@ -229,7 +243,7 @@ pub struct ScriptedModel {
 
 impl ScriptedModel {
     /// Loads the script at `path`.
-    pub fn load(path: &Path) -> Result<ScriptedModel, String> {
+    pub fn load(path: &Path) -> Result<ScriptedModel, ScriptError> {
         Ok(ScriptedModel {
             name: path.display().to_string(),
             script: Script::load(path)?,
@@ -244,7 +258,7 @@ impl ScriptedModel {
         }
     }
 
-    fn answer(&self, req: &ModelRequest<'_>) -> Result<ModelAnswer, String> {
+    fn answer(&self, req: &ModelRequest<'_>) -> Result<ModelAnswer, CallError> {
         let scripted = self.script.answer(req.node, req.purpose, req.call_index);
         let call = |name: &str, arguments: Value| ToolCallRequest {
             id: format!("call_{}_{}", req.node, req.call_index),
@@ -269,10 +283,10 @@ impl ScriptedModel {
                 ..ModelAnswer::default()
             },
             (Purpose::Reply, _) => {
-                return Err(format!(
+                return Err(CallError::fatal(format!(
                     "the script has no reply left for node `{}` (add `reply:` lines under [{}] or [*])",
                     req.node, req.node
-                ));
+                )));
             }
             (Purpose::ChooseExit, Some(Scripted::Choose { exit, line })) => {
                 let offered = offered_exits(req);
@@ -282,10 +296,10 @@ impl ScriptedModel {
                         .map(|o| format!("\"{o}\""))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    return Err(format!(
+                    return Err(CallError::fatal(format!(
                         "{}:{line}: `choose: {exit}` is not a condition offered at `{}`; offered: {list}",
                         self.name, req.node
-                    ));
+                    )));
                 }
                 ModelAnswer {
                     tool_calls: vec![call("choose_exit", json!({ "exit": exit }))],
@@ -319,7 +333,7 @@ impl Model for ScriptedModel {
     }
 
     fn complete<'a>(&'a self, request: &'a ModelRequest<'a>) -> AnswerFuture<'a> {
-        let answer = self.answer(request).map_err(CallError::fatal);
+        let answer = self.answer(request);
         Box::pin(async move { answer })
     }
 }
@@ -360,10 +374,11 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let err = Script::parse("[a]\nreply: ok\nsmile: x\n").unwrap_err();
-        assert!(err.starts_with("3: unknown entry `smile:`"), "{err}");
+        assert!(matches!(err, ScriptError::Syntax { line: 3, .. }), "{err:?}");
+        assert!(err.to_string().starts_with("3: unknown entry `smile:`"), "{err}");
         let err = Script::parse("reply: x\n").unwrap_err();
-        assert!(err.starts_with("1: an answer must follow"), "{err}");
+        assert!(err.to_string().starts_with("1: an answer must follow"), "{err}");
         let err = Script::parse("[a]\nextract: {oops\n").unwrap_err();
-        assert!(err.starts_with("2: bad JSON"), "{err}");
+        assert!(err.to_string().starts_with("2: bad JSON"), "{err}");
     }
 }

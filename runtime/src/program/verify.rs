@@ -12,7 +12,7 @@ use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 fn fail<T>(message: String) -> Result<T, LoadError> {
-    Err(LoadError(message))
+    Err(LoadError::Invalid(message))
 }
 
 /// Checks that `n` lies in `1..=max`; `what` names the field and its owner.
