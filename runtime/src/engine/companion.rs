@@ -1,6 +1,8 @@
 //! Companions (`also -> target`): an action or `say` that runs alongside the
 //! main path on its own tokio task. Its failure is reported as a `tool_result`
-//! with `companion: true` and never fails the run. A companion still running at
+//! with `companion: true` and never fails the run. Its result is recorded when
+//! the run next waits or finishes (not as soon as it lands, which would make
+//! the order of events depend on the store's speed). A companion still running at
 //! a checkpoint is listed in the state and started again on resume (tool calls
 //! are at least once across a crash).
 
@@ -105,13 +107,6 @@ impl Run {
             for edge in self.state.companions.clone() {
                 self.spawn_companion(&edge);
             }
-        }
-    }
-
-    /// Records the companions that have finished, without waiting.
-    pub(super) fn apply_finished_companions(&mut self) {
-        while let Some(done) = self.companions.try_join_next() {
-            self.apply_companion(done);
         }
     }
 

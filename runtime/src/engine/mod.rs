@@ -112,8 +112,8 @@ pub struct Run {
     hold: lease::Hold,
     /// The version of the run's last commit (the next one follows it).
     version: u64,
-    /// The timer as last committed.
-    timer: Option<Timer>,
+    /// The timer as last committed (`None` while not known: since a load).
+    timer: Option<Option<Timer>>,
     /// Deliveries taken by the step being built, up to this inbox `seq`.
     consumed: Option<u64>,
 }
@@ -162,7 +162,6 @@ impl Run {
     pub async fn run(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         self.restart_companions();
         loop {
-            self.apply_finished_companions();
             match self.state.position.clone() {
                 Position::Finished { .. } => {
                     self.commit().await?;
@@ -344,17 +343,17 @@ impl Run {
     /// run moved on elsewhere) changes nothing and stops this holder.
     async fn commit(&mut self) -> Result<(), StoreError> {
         let timer = self.wanted_timer();
-        let timer_change = match (&self.timer, &timer) {
-            (a, b) if a == b => TimerChange::Keep,
-            (_, Some(t)) => TimerChange::Set(t.clone()),
-            (Some(_), None) => TimerChange::Clear,
-            (None, None) => TimerChange::Keep,
+        let (timer_change, timer_changed) = match &self.timer {
+            Some(known) if *known == timer => (TimerChange::Keep, false),
+            Some(_) => (timer.clone().map_or(TimerChange::Clear, TimerChange::Set), true),
+            // Not known since the run was loaded: written with the next commit.
+            None => (timer.clone().map_or(TimerChange::Clear, TimerChange::Set), false),
         };
         if self.buffer.is_empty()
             && self.saved_messages == self.conversation.len()
             && self.create.is_none()
             && self.consumed.is_none()
-            && timer_change == TimerChange::Keep
+            && !timer_changed
         {
             return Ok(());
         }
@@ -373,7 +372,13 @@ impl Run {
             consumed: self.consumed,
             create: record.as_ref().map(|r| (r, self.program.json.as_str())),
         };
-        let committed = match self.hold.keep().await {
+        // A new run's lease is written by its first commit; later ones renew it first.
+        let kept = if record.is_some() {
+            Ok(())
+        } else {
+            self.hold.keep().await
+        };
+        let committed = match kept {
             Ok(()) => self.store.commit(self.hold.lease(), &checkpoint).await,
             Err(e) => Err(e),
         };
@@ -382,7 +387,7 @@ impl Run {
             return Err(e);
         }
         self.version += 1;
-        self.timer = timer;
+        self.timer = Some(timer);
         self.consumed = None;
         self.saved_messages = self.conversation.len();
         for event in self.buffer.drain(..) {

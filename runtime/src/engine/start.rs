@@ -287,6 +287,7 @@ impl Runtime {
         };
         let mut run = self.assemble(program, state, Vec::new(), &options, secrets, hold)?;
         run.create = Some(record);
+        run.timer = Some(None);
         let inputs: Map<String, Value> = run
             .program
             .inputs()
