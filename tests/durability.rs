@@ -162,3 +162,53 @@ fn a_run_held_by_another_process_is_not_resumed() {
     let out = flow(&["resume", &id], &dir);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn two_processes_answering_one_approval_at_once_give_one_outcome() {
+    let dir = temp_dir("racing-answers");
+    std::fs::write(
+        dir.join("refund.flow"),
+        "workflow refund {\n  start check\n}\n\napproval check {\n  prompt \"Refund it?\"\n  on approved -> done\n  on rejected -> done\n}\n\nend done {\n  outcome decided\n}\n",
+    )
+    .unwrap();
+    let out = flow(&["run", "refund.flow"], &dir);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let (id, _) = stored_run(&dir).expect("the run is stored");
+    for round in 0..3 {
+        // Each round starts from a paused run: the first answer wins, the
+        // other is refused (the run is held, or already decided), never both.
+        let racers: Vec<Child> = ["--approve", "--reject"]
+            .iter()
+            .map(|answer| {
+                Command::new(env!("CARGO_BIN_EXE_flow"))
+                    .args(["resume", &id, answer])
+                    .current_dir(&dir)
+                    .env_remove("FLOW_STORE")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outs: Vec<_> = racers.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let codes: Vec<Option<i32>> = outs.iter().map(|o| o.status.code()).collect();
+        let winners = codes.iter().filter(|c| **c == Some(0)).count();
+        let stderr: Vec<String> = outs.iter().map(|o| String::from_utf8_lossy(&o.stderr).into()).collect();
+        // The first round decides; later ones find the run completed (or held
+        // for a moment by the other loser, which reads it and refuses).
+        assert_eq!(winners, usize::from(round == 0), "{codes:?} {stderr:?}");
+        for (err, code) in stderr.iter().zip(&codes) {
+            if *code != Some(0) {
+                assert_eq!(*code, Some(2), "{err}");
+                assert!(
+                    err.contains("is being run by another process") || err.contains("has already completed"),
+                    "{err}"
+                );
+            }
+        }
+        let shown = flow(&["runs", "show", &id], &dir);
+        let shown = String::from_utf8_lossy(&shown.stdout);
+        let resumed = shown.lines().filter(|l| l.contains("resumed")).count();
+        assert_eq!(resumed, 1, "{shown}");
+    }
+}
