@@ -7,10 +7,13 @@
 //! `examples/order_support.flow` walks its loops until their `max` bounds are
 //! spent and ends. Its HTTP tools are stubbed. Reported: runs and model calls
 //! per second, step latency (from one `node_entered` to the next in a run:
-//! model round trips, tools, the checkpoint), and peak memory.
+//! model round trips, tools, the checkpoint), the framework's own overhead of a
+//! step (from a model's answer to the run's next request, or to its pause or
+//! end being committed: the engine, the checkpoint, the scheduling), and peak
+//! memory.
 
 use flow_runtime::store::{SqliteStore, Store};
-use flow_runtime::{Event, EventBody, Inbox, Program, RunOptions, RunStatus, Runtime};
+use flow_runtime::{Activity, Event, EventBody, Inbox, Program, RunOptions, RunStatus, Runtime};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -132,6 +135,7 @@ fn main() {
         .map(|s| (s.clone(), "bench-secret".to_string()))
         .collect();
     let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let overheads = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let steps = Arc::new(AtomicU64::new(0));
 
     let started = Instant::now();
@@ -148,7 +152,42 @@ fn main() {
                 .expect("starts");
             let (latencies, steps) = (Arc::clone(&latencies), Arc::clone(&steps));
             let mut last: Option<Instant> = None;
+            // When the model last answered, while the run has not yet gone on.
+            let answered = Arc::new(Mutex::new(None::<Instant>));
+            let in_model = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let overhead = {
+                let (answered, overheads) = (Arc::clone(&answered), Arc::clone(&overheads));
+                move || {
+                    if let Some(at) = answered.lock().ok().and_then(|mut a| a.take())
+                        && let Ok(mut o) = overheads.lock()
+                    {
+                        o.push(at.elapsed());
+                    }
+                }
+            };
+            {
+                let (answered, in_model, overhead) = (Arc::clone(&answered), Arc::clone(&in_model), overhead.clone());
+                run.on_activity(move |activity| match activity {
+                    Some(activity) => {
+                        overhead();
+                        in_model.store(matches!(activity, Activity::Model { .. }), Ordering::Relaxed);
+                    }
+                    None => {
+                        if in_model.swap(false, Ordering::Relaxed)
+                            && let Ok(mut a) = answered.lock()
+                        {
+                            *a = Some(Instant::now());
+                        }
+                    }
+                });
+            }
             run.on_event(move |e: &Event| {
+                if matches!(
+                    e.body,
+                    EventBody::Paused { .. } | EventBody::RunCompleted { .. } | EventBody::RunFailed { .. }
+                ) {
+                    overhead();
+                }
                 if let EventBody::NodeEntered { .. } = e.body {
                     let now = Instant::now();
                     if let Some(prev) = last
@@ -190,6 +229,14 @@ fn main() {
         percentile(&lat, 0.50).as_secs_f64() * 1e3,
         percentile(&lat, 0.99).as_secs_f64() * 1e3
     );
+    let mut over = overheads.lock().map(|l| l.clone()).unwrap_or_default();
+    over.sort();
     println!("  peak memory    {:.1} MB", peak_mb());
+    println!(
+        "step overhead p50 {:.3} ms, p99 {:.3} ms ({} steps measured; {completed} of {RUNS} runs completed)",
+        percentile(&over, 0.50).as_secs_f64() * 1e3,
+        percentile(&over, 0.99).as_secs_f64() * 1e3,
+        over.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
