@@ -45,6 +45,6 @@ pub use engine::{
 pub use event::{Event, EventBody};
 pub use model::CallError;
 pub use model::prompt::{Inspection, inspect};
-pub use program::{LoadError, Program};
+pub use program::{EdgeIx, LoadError, NodeIx, Program};
 pub use state::{RetryStep, RunState, RunStatus};
 pub use tools::HostTool;

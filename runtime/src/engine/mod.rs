@@ -20,11 +20,10 @@ pub use activity::{Activity, ActivityHook};
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from_env};
 
 use crate::event::{Event, EventBody, now_rfc3339};
-use crate::program::Program;
+use crate::program::{NodeIx, Program};
 use crate::state::{ChatMessage, Position, RetryStep, RunState, RunStatus};
 use crate::store::{Checkpoint, RunLock, RunRecord, Store, StoreError};
 use crate::tools::Toolbox;
-use flow_graph::Node;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -125,6 +124,9 @@ pub struct Run {
     create: Option<RunRecord>,
     /// Set when the step's failure is an outage (a model group or an HTTP tool down).
     outage: bool,
+    /// The node of the state's position, by index: set from the graph's start
+    /// or the admitted checkpoint, and moved only by [`Run::take`].
+    at: NodeIx,
     /// Where expressions and builtin tools read the time of day.
     clock: Arc<dyn crate::clock::Clock>,
     _lock: RunLock,
@@ -175,6 +177,7 @@ impl Run {
         self.restart_companions();
         loop {
             self.apply_finished_companions();
+            debug_assert_eq!(self.program.node_at(self.at).id(), self.state.node());
             match self.state.position.clone() {
                 Position::Finished { .. } => {
                     self.commit()?;
@@ -413,11 +416,5 @@ impl Run {
     /// events, variables and the store.
     fn redact_value(&self, value: Value) -> Value {
         self.toolbox.redactor.redact_value(value)
-    }
-
-    fn node(&self, id: &str) -> Result<&Node, Failure> {
-        self.program
-            .node(id)
-            .ok_or_else(|| format!("no node `{id}` in the graph"))
     }
 }

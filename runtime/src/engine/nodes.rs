@@ -5,6 +5,7 @@ use super::{Answer, Failure, Run, RunError};
 use crate::eval::{Scope, eval, render};
 use crate::event::EventBody;
 use crate::model::CallError;
+use crate::program::EdgeIx;
 use crate::state::{ChatMessage, Position, RunStatus};
 use flow_graph::{EdgeKind, Node, Text};
 use serde_json::{Map, Value};
@@ -14,7 +15,7 @@ impl Run {
     /// Enters a node: counts the step, starts its companions and runs it.
     pub(super) async fn enter(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
+        let node = program.node_at(self.at);
         let max = program.graph.workflow.max_steps;
         if self.state.steps >= max {
             return Err(format!("the run reached max_steps ({max}) before `{id}`"));
@@ -24,10 +25,8 @@ impl Run {
             node: id.to_string(),
             kind: node.kind().into(),
         });
-        for edge in node.exits() {
-            if program.edge(edge).is_some_and(|e| e.kind == EdgeKind::Companion) {
-                self.start_companion(id, edge);
-            }
+        for &edge in program.companions_at(self.at) {
+            self.start_companion(id, edge);
         }
         self.work(id).await
     }
@@ -35,8 +34,7 @@ impl Run {
     /// What a node does once entered (a retry after an outage starts here).
     pub(super) async fn work(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = program.node(id).ok_or_else(|| format!("no node `{id}` in the graph"))?;
-        match node {
+        match program.node_at(self.at) {
             Node::Agent(_) => self.enter_agent(id).await,
             Node::Action(a) => self.run_action(id, a).await,
             Node::Route(_) => self.go_on(id, Phase::Go, None).await,
@@ -96,22 +94,20 @@ impl Run {
 
     async fn enter_agent(&mut self, id: &str) -> Result<(), Failure> {
         if let Some(edge) = self.try_exits(id, Phase::Entry, None).await? {
-            self.take(id, &edge);
+            self.take(id, edge);
             return Ok(());
         }
         self.reply(id).await?;
         let program = std::sync::Arc::clone(&self.program);
-        let waits = program.node(id).is_some_and(|n| {
-            n.exits().iter().filter_map(|e| program.edge(e)).any(|e| {
-                matches!(e.kind, EdgeKind::TurnLimit | EdgeKind::Silence)
-                    || matches!(e.condition, Some(flow_graph::Condition::Llm(_)))
-            })
+        let waits = program.exits_at(self.at).iter().map(|&e| program.edge_at(e)).any(|e| {
+            matches!(e.kind, EdgeKind::TurnLimit | EdgeKind::Silence)
+                || matches!(e.condition, Some(flow_graph::Condition::Llm(_)))
         });
         if !waits && let Some(edge) = self.try_exits(id, Phase::AfterReply, None).await? {
-            self.take(id, &edge);
+            self.take(id, edge);
             return Ok(());
         }
-        let deadline = self.silence_deadline(id);
+        let deadline = self.silence_deadline();
         self.wait(id, RunStatus::WaitingForUser, deadline);
         Ok(())
     }
@@ -149,16 +145,16 @@ impl Run {
     /// What an agent does with the user message just recorded: extract, try the
     /// exits, else reply and wait (a retry after an outage starts here).
     pub(super) async fn answer_message(&mut self, id: &str) -> Result<(), Failure> {
-        let has_extract = matches!(self.node(id)?, Node::Agent(a) if !a.extract.is_empty());
+        let has_extract = matches!(self.program.node_at(self.at), Node::Agent(a) if !a.extract.is_empty());
         if has_extract {
             self.extract(id).await?;
         }
         if let Some(edge) = self.try_exits(id, Phase::Message, None).await? {
-            self.take(id, &edge);
+            self.take(id, edge);
             return Ok(());
         }
         self.reply(id).await?;
-        let deadline = self.silence_deadline(id);
+        let deadline = self.silence_deadline();
         self.wait(id, RunStatus::WaitingForUser, deadline);
         Ok(())
     }
@@ -173,7 +169,7 @@ impl Run {
             match outcome {
                 Ok(value) => result = Some(value),
                 Err(error) => {
-                    return match &action.on_error {
+                    return match self.program.event_exit(self.at, EdgeKind::Error) {
                         Some(edge) => match self.spent_event_exit(id, edge) {
                             Some(why) => Err(format!("tool `{tool}` failed: {}; {why}", error.message)),
                             None => {
@@ -300,21 +296,17 @@ impl Run {
     async fn go_on(&mut self, id: &str, phase: Phase, result: Option<&Value>) -> Result<(), Failure> {
         match self.try_exits(id, phase, result).await? {
             Some(edge) => {
-                self.take(id, &edge);
+                self.take(id, edge);
                 Ok(())
             }
             None => {
                 let program = std::sync::Arc::clone(&self.program);
                 let spent: Vec<String> = program
-                    .node(id)
-                    .map(|n| {
-                        n.exits()
-                            .iter()
-                            .filter(|e| self.spent(e))
-                            .map(|e| format!("`{e}`"))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                    .exits_at(self.at)
+                    .iter()
+                    .filter(|&&e| self.spent(e))
+                    .map(|&e| format!("`{}`", program.edge_at(e).id))
+                    .collect();
                 if spent.is_empty() {
                     Err(format!("no exit of `{id}` holds"))
                 } else {
@@ -327,12 +319,14 @@ impl Run {
     /// Whether an event exit (`on error`, `on approved`, `on rejected`,
     /// `on timeout`, `on return`) is spent: a spent one counts as absent, so
     /// the event has no exit. Emits `bound_spent` and says why, naming the edge.
-    pub(super) fn spent_event_exit(&mut self, from: &str, edge_id: &str) -> Option<String> {
-        if !self.spent(edge_id) {
+    pub(super) fn spent_event_exit(&mut self, from: &str, edge: EdgeIx) -> Option<String> {
+        if !self.spent(edge) {
             return None;
         }
+        let program = std::sync::Arc::clone(&self.program);
+        let edge = program.edge_at(edge);
+        let edge_id = &edge.id;
         self.bound_spent(from, edge_id);
-        let edge = self.program.edge(edge_id)?;
         let event = match edge.kind {
             EdgeKind::Error => "on error",
             EdgeKind::Approved => "on approved",
@@ -349,12 +343,14 @@ impl Run {
     }
 
     /// Takes an edge: counts it, records it and moves to its target.
-    pub(super) fn take(&mut self, from: &str, edge_id: &str) {
-        let Some(edge) = self.program.edge(edge_id) else { return };
+    pub(super) fn take(&mut self, from: &str, ix: EdgeIx) {
+        let program = std::sync::Arc::clone(&self.program);
+        let edge = program.edge_at(ix);
         let (to, kind) = (edge.to.clone(), edge.kind);
-        *self.state.edge_counts.entry(edge_id.to_string()).or_insert(0) += 1;
+        self.count_edge(ix);
+        self.at = program.target(ix);
         self.emit(EventBody::EdgeTaken {
-            edge: edge_id.to_string(),
+            edge: edge.id.clone(),
             from: from.to_string(),
             to: to.clone(),
             kind: kind.as_str().into(),
@@ -409,29 +405,23 @@ impl Run {
             return Err(RunError::Input(format!("run {} is not paused", self.state.run_id)));
         };
         let program = std::sync::Arc::clone(&self.program);
-        let node = program
-            .node(&id)
-            .ok_or_else(|| RunError::Input(format!("no node `{id}`")))?;
+        let node = program.node_at(self.at);
         let mut returned = serde_json::Map::new();
         let (with, edge) = match (node, answer) {
-            (Node::Handoff(h), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
+            (Node::Handoff(_), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
                 if let Answer::ReturnWith(values) = answer {
                     self.check_returned(&values)?;
                     returned = values;
                 }
-                let edge = h
-                    .exits
-                    .iter()
-                    .find(|e| program.edge(e).is_some_and(|e| e.kind == EdgeKind::Return));
-                ("return", edge.cloned())
+                ("return", program.event_exit(self.at, EdgeKind::Return))
             }
-            (Node::Approval(a), answer) => {
+            (Node::Approval(_), answer) => {
                 if self.deadline_passed() {
-                    ("timeout", a.timeout_edge.clone())
+                    ("timeout", program.event_exit(self.at, EdgeKind::Timeout))
                 } else {
                     match answer {
-                        Some(Answer::Approve) => ("approve", a.approved_edge.clone()),
-                        Some(Answer::Reject) => ("reject", a.rejected_edge.clone()),
+                        Some(Answer::Approve) => ("approve", program.event_exit(self.at, EdgeKind::Approved)),
+                        Some(Answer::Reject) => ("reject", program.event_exit(self.at, EdgeKind::Rejected)),
                         _ => {
                             return Err(RunError::Input(format!(
                                 "run {} waits for an approval at `{id}`: answer with --approve or --reject",
@@ -460,10 +450,10 @@ impl Run {
         });
         self.state.status = RunStatus::Running;
         self.set_returned(&id, returned);
-        let spent = edge.as_deref().and_then(|e| self.spent_event_exit(&id, e));
+        let spent = edge.and_then(|e| self.spent_event_exit(&id, e));
         match (edge, spent) {
             (Some(_), Some(why)) => self.fail(&id, format!("`{id}` cannot go on after `{with}`: {why}"), None),
-            (Some(edge), None) => self.take(&id, &edge),
+            (Some(edge), None) => self.take(&id, edge),
             (None, _) if with == "return" => self.complete(&id, "handed_off".into()),
             (None, _) => self.fail(&id, format!("approval `{id}` has no exit for `{with}`"), None),
         }

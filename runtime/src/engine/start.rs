@@ -245,6 +245,7 @@ impl Runtime {
         let (models, secrets) = prepare(&program)?;
         options.models.extend(models);
         let mut state = stored.state;
+        let at = program.admit_state(&mut state).map_err(|e| StartError(e.to_string()))?;
         if let Position::Waiting { paused, .. } = &mut state.position {
             *paused = true;
         }
@@ -252,6 +253,7 @@ impl Runtime {
         let saved = messages.len();
         let mut run = self.assemble(program, state, messages, &options, secrets, lock)?;
         run.saved_messages = saved;
+        run.at = at;
         Ok(run)
     }
 
@@ -297,6 +299,7 @@ impl Runtime {
                 missing.join("`, `")
             )));
         }
+        let program_start = program.start_ix();
         Ok(Run {
             store: Arc::clone(&self.store),
             broadcast: self.broadcast.clone(),
@@ -312,6 +315,7 @@ impl Runtime {
             activity: None,
             create: None,
             outage: false,
+            at: program_start,
             clock: Arc::clone(&self.clock),
             _lock: lock,
         })
