@@ -160,3 +160,54 @@ impl Program {
         self.index.start
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Program;
+    use flow_graph::EdgeKind;
+
+    const DESK: &str = r#"
+workflow desk {
+  start count
+}
+var n: int = 0
+action count {
+  set n = n + 1
+  -> check
+}
+approval check {
+  prompt "Go on?"
+  on approved -> count max 2
+  on rejected -> done
+}
+end done {
+  outcome ok
+}
+"#;
+
+    #[test]
+    fn every_reference_resolves_to_the_index_of_its_id() {
+        let graph = flow_compiler::compile(DESK, "desk.flow").graph.expect("compiles");
+        let program = Program::new(graph).expect("loads");
+        assert_eq!(program.node_at(program.start_ix()).id(), "count");
+        for node in &program.graph.nodes {
+            let at = program.node_ix(node.id()).expect("a node of the graph");
+            assert_eq!(program.node_at(at).id(), node.id());
+            let exits: Vec<&str> = program
+                .exits_at(at)
+                .iter()
+                .map(|&e| program.edge_at(e).id.as_str())
+                .collect();
+            assert_eq!(exits, node.exits().iter().map(String::as_str).collect::<Vec<_>>());
+            for &e in program.exits_at(at) {
+                assert_eq!(program.node_at(program.target(e)).id(), program.edge_at(e).to);
+            }
+        }
+        let check = program.node_ix("check").expect("the approval");
+        let approved = program.event_exit(check, EdgeKind::Approved).expect("on approved");
+        assert_eq!(program.edge_at(approved).kind, EdgeKind::Approved);
+        assert_eq!(program.node_at(program.target(approved)).id(), "count");
+        assert!(program.event_exit(check, EdgeKind::Timeout).is_none());
+        assert!(program.node_ix("ghost").is_none() && program.edge_ix("ghost.0").is_none());
+    }
+}
