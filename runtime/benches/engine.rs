@@ -8,6 +8,10 @@
 //! 2. The same loop without a model (actions and routes only).
 //! 3. 10,000 runs waiting for a user, held by this process (SQLite store):
 //!    resident memory before and after (measured first, on a fresh heap).
+//! 4. Chains of 1,000 and 10,000 distinct actions (SQLite store), each less
+//!    a 10-action chain: the cost of a step must not grow with the run's
+//!    length (the checkpoint stays the same size), so the ratio of the two
+//!    per-step costs is at most 1.5.
 
 use flow_runtime::store::{MemoryStore, SqliteStore, Store};
 use flow_runtime::{Inbox, Program, RunOptions, RunStatus, Runtime};
@@ -35,7 +39,7 @@ action count {
   -> check
 }
 route check {
-  if n < rounds -> talk max 1000000
+  if n < rounds -> talk max 10000
   else -> done
 }
 end done {
@@ -56,7 +60,7 @@ action count {
   -> check
 }
 route check {
-  if n < rounds -> count max 1000000
+  if n < rounds -> count max 10000
   else -> done
 }
 end done {
@@ -177,9 +181,9 @@ fn main() {
     drop(held);
     println!("\nper-step overhead (median of 5 runs)");
     let cases: [(&str, &str, u64, bool, f64); 4] = [
-        ("chat loop, scripted model, memory store", CHAT, 20_000, false, 20.0),
+        ("chat loop, scripted model, memory store", CHAT, 10_000, false, 20.0),
         ("chat loop, scripted model, SQLite store", CHAT, 5_000, true, 300.0),
-        ("action/route loop, memory store", PURE, 50_000, false, 20.0),
+        ("action/route loop, memory store", PURE, 10_000, false, 20.0),
         ("action/route loop, SQLite store", PURE, 10_000, true, 300.0),
     ];
     for (i, (name, source, rounds, sqlite, target)) in cases.into_iter().enumerate() {
@@ -205,5 +209,68 @@ fn main() {
         report(name, steps, samples[2], target);
     }
 
+    chains(&dir);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A workflow of `n` actions in a line, each setting a variable, then an end.
+fn chain_source(n: usize) -> String {
+    let mut source = String::from("workflow chain {\n  start a0\n  max_steps 1000000\n}\nvar n: int = 0\n");
+    for i in 0..n {
+        let next = if i + 1 == n {
+            "done".to_string()
+        } else {
+            format!("a{}", i + 1)
+        };
+        source.push_str(&format!("action a{i} {{\n  set n = n + 1\n  -> {next}\n}}\n"));
+    }
+    source.push_str("end done {\n  outcome ok\n}\n");
+    source
+}
+
+/// Seconds to run a chain of `n` actions to its end (median of 5), SQLite or memory store.
+fn chain_seconds(dir: &std::path::Path, n: usize, sqlite: bool) -> f64 {
+    let graph = flow_compiler::compile(&chain_source(n), "chain.flow")
+        .graph
+        .expect("the chain compiles");
+    let program = Arc::new(Program::new(graph).expect("loads"));
+    let mut samples = Vec::new();
+    for k in 0..5 {
+        let store: Arc<dyn Store> = if sqlite {
+            let path = dir.join(format!("chain-{n}-{k}.sqlite"));
+            Arc::new(SqliteStore::open(&path).expect("store"))
+        } else {
+            Arc::new(MemoryStore::new())
+        };
+        let (steps, secs) = long_run(store, Arc::clone(&program), RunOptions::default());
+        assert_eq!(steps, n as u64 + 1);
+        samples.push(secs);
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[2]
+}
+
+/// The per-step cost of a 1,000- and a 10,000-action chain, each less a
+/// 10-action chain's time, and their ratio (the target: at most 1.5x
+/// with the SQLite store).
+fn chains(dir: &std::path::Path) {
+    println!("\nchains of distinct actions (less a 10-action chain, median of 5)");
+    for (store, sqlite) in [("memory", false), ("SQLite", true)] {
+        let base = chain_seconds(dir, 10, sqlite);
+        let mut per_step = Vec::new();
+        for n in [1_000usize, 10_000] {
+            let secs = chain_seconds(dir, n, sqlite);
+            let us = (secs - base).max(0.0) * 1e6 / (n - 10) as f64;
+            println!(
+                "chain of {n:>6} actions, {store:<6} store {:>10.1} ms  {us:>7.2} µs/step",
+                secs * 1e3
+            );
+            per_step.push(us);
+        }
+        let ratio = per_step[1] / per_step[0];
+        let verdict = if ratio <= 1.5 { "meets" } else { "MISSES" };
+        println!(
+            "{store} store: 10,000-step chain per step / 1,000-step chain per step: {ratio:.2}x ({verdict} <= 1.5x)"
+        );
+    }
 }

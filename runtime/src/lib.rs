@@ -51,6 +51,6 @@ pub use event::{Event, EventBody};
 pub use inputs::parse_model_replacement;
 pub use model::CallError;
 pub use model::prompt::{Inspection, inspect};
-pub use program::{LoadError, Program};
+pub use program::{EdgeIx, LoadError, NodeIx, Program};
 pub use state::{RetryStep, RunState, RunStatus};
 pub use tools::HostTool;

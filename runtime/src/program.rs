@@ -8,7 +8,11 @@ use serde_json_path::JsonPath;
 use std::collections::HashMap;
 use std::fmt;
 
+mod checkpoint;
+mod index;
 mod verify;
+
+pub use index::{EdgeIx, NodeIx};
 
 /// Where a JSONPath of the compiled graph starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +56,7 @@ pub struct Program {
     var_validators: HashMap<String, jsonschema::Validator>,
     output_validators: HashMap<String, jsonschema::Validator>,
     input_validators: HashMap<String, jsonschema::Validator>,
+    index: index::Index,
 }
 
 impl fmt::Debug for Program {
@@ -105,8 +110,10 @@ impl Program {
             var_validators: HashMap::new(),
             output_validators: HashMap::new(),
             input_validators: HashMap::new(),
+            index: index::Index::default(),
         };
         program.check_references()?;
+        program.build_index();
         program.verify()?;
         program.compile_paths()?;
         program.compile_calls()?;

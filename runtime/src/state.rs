@@ -131,7 +131,10 @@ pub struct RunState {
     pub position: Position,
     /// Inputs and variables (an object).
     pub vars: Value,
-    /// How often each bounded or counted edge was taken.
+    /// How often each bounded edge (one with `max N`) was taken; no other
+    /// edge is counted, so the state does not grow with the run's length (a
+    /// checkpoint of an older version that counts others still loads: those
+    /// counts are dropped when the run is loaded).
     pub edge_counts: BTreeMap<String, u32>,
     /// Node entries so far (bounded by `max_steps`).
     pub steps: u64,

@@ -10,6 +10,7 @@ use super::Run;
 use crate::eval::{Scope, eval};
 use crate::event::EventBody;
 use crate::model::CallError;
+use crate::program::{EdgeIx, NodeIx};
 use flow_graph::Node;
 use serde_json::Value;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use std::time::Instant;
 pub(super) struct CompanionDone {
     edge: String,
     node: String,
+    at: NodeIx,
     tool: String,
     outcome: Result<Value, CallError>,
     ms: u128,
@@ -26,18 +28,19 @@ pub(super) struct CompanionDone {
 
 impl Run {
     /// Starts the companion at the end of `edge_id`, leaving `from`.
-    pub(super) fn start_companion(&mut self, from: &str, edge_id: &str) {
+    pub(super) fn start_companion(&mut self, from: &str, ix: EdgeIx) {
         let program = Arc::clone(&self.program);
-        let Some(edge) = program.edge(edge_id) else { return };
+        let edge = program.edge_at(ix);
+        let edge_id = &edge.id;
         let target = edge.to.clone();
-        *self.state.edge_counts.entry(edge_id.to_string()).or_insert(0) += 1;
+        self.count_edge(ix);
         self.emit(EventBody::EdgeTaken {
             edge: edge_id.to_string(),
             from: from.to_string(),
             to: target.clone(),
             kind: "companion".into(),
         });
-        let Some(node) = program.node(&target) else { return };
+        let node = program.node_at(program.target(ix));
         self.emit(EventBody::NodeEntered {
             node: target.clone(),
             kind: node.kind().into(),
@@ -57,18 +60,18 @@ impl Run {
             }
             Node::Action(_) => {
                 self.state.companions.push(edge_id.to_string());
-                self.spawn_companion(edge_id);
+                self.spawn_companion(ix);
             }
             _ => {}
         }
     }
 
-    fn spawn_companion(&mut self, edge_id: &str) {
+    fn spawn_companion(&mut self, ix: EdgeIx) {
         let program = Arc::clone(&self.program);
-        let Some(target) = program.edge(edge_id).map(|e| e.to.clone()) else {
-            return;
-        };
-        let Some(Node::Action(action)) = program.node(&target) else {
+        let edge_id = program.edge_at(ix).id.as_str();
+        let at = program.target(ix);
+        let target = program.node_at(at).id().to_string();
+        let Node::Action(action) = program.node_at(at) else {
             return;
         };
         let Some(tool) = action.tool_id.clone() else { return };
@@ -94,6 +97,7 @@ impl Run {
             CompanionDone {
                 edge,
                 node: target,
+                at,
                 tool,
                 outcome,
                 ms: started.elapsed().as_millis(),
@@ -104,8 +108,16 @@ impl Run {
     /// Starts again the companions a crashed or paused process left unfinished.
     pub(super) fn restart_companions(&mut self) {
         if self.companions.is_empty() && !self.state.companions.is_empty() {
-            for edge in self.state.companions.clone() {
-                self.spawn_companion(&edge);
+            let program = Arc::clone(&self.program);
+            // Admitted when the run was loaded: each names a companion edge of the graph.
+            for ix in self
+                .state
+                .companions
+                .iter()
+                .filter_map(|e| program.edge_ix(e))
+                .collect::<Vec<_>>()
+            {
+                self.spawn_companion(ix);
             }
         }
     }
@@ -129,7 +141,7 @@ impl Run {
         }
         let Ok(result) = outcome else { return };
         let program = Arc::clone(&self.program);
-        if let Some(Node::Action(action)) = program.node(&done.node) {
+        if let Node::Action(action) = program.node_at(done.at) {
             let mut values = Vec::new();
             for (var, expr) in &action.output_mapping {
                 let scope = Scope {

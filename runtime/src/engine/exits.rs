@@ -7,6 +7,7 @@ use crate::eval::{Scope, eval_bool};
 use crate::event::EventBody;
 use crate::model::Purpose;
 use crate::model::prompt::{choose_exit_function, exit_options, system_text};
+use crate::program::EdgeIx;
 use flow_graph::{Condition, EdgeKind, Node};
 use serde_json::Value;
 
@@ -24,42 +25,43 @@ pub(super) enum Phase {
 }
 
 impl Run {
-    /// The first exit of `id` that holds now, if any.
+    /// The first exit of `id` (the node the run is at) that holds now, if any.
     pub(super) async fn try_exits(
         &mut self,
         id: &str,
         phase: Phase,
         result: Option<&Value>,
-    ) -> Result<Option<String>, Failure> {
+    ) -> Result<Option<EdgeIx>, Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = program
-            .node(id)
-            .ok_or_else(|| FailureKind::UnknownNode { node: id.to_string() })?;
-        let mut order: Vec<&String> = node
-            .exits()
+        let node = program.node_at(self.at);
+        let mut order: Vec<EdgeIx> = program
+            .exits_at(self.at)
             .iter()
-            .filter(|e| {
-                program
-                    .edge(e)
-                    .is_some_and(|e| matches!(e.kind, EdgeKind::Direct | EdgeKind::Conditional | EdgeKind::TurnLimit))
+            .copied()
+            .filter(|&e| {
+                matches!(
+                    program.edge_at(e).kind,
+                    EdgeKind::Direct | EdgeKind::Conditional | EdgeKind::TurnLimit
+                )
             })
             .collect();
-        if phase == Phase::Message && matches!(node, Node::Agent(_)) && !program.graph.global_exits.is_empty() {
+        if phase == Phase::Message && matches!(node, Node::Agent(_)) && !program.global_exits_ix().is_empty() {
             let after = order
                 .iter()
-                .rposition(|e| {
-                    program
-                        .edge(e)
-                        .is_some_and(|e| matches!(e.condition, Some(Condition::Llm(_) | Condition::Expr(_))))
+                .rposition(|&e| {
+                    matches!(
+                        program.edge_at(e).condition,
+                        Some(Condition::Llm(_) | Condition::Expr(_))
+                    )
                 })
                 .map_or(0, |i| i + 1);
-            let globals: Vec<&String> = program.graph.global_exits.iter().collect();
-            order.splice(after..after, globals);
+            order.splice(after..after, program.global_exits_ix().iter().copied());
         }
         let mut chosen: Option<Option<String>> = None;
-        for edge_id in order {
-            let Some(edge) = program.edge(edge_id) else { continue };
-            let spent = self.spent(edge_id);
+        for ix in order {
+            let edge = program.edge_at(ix);
+            let edge_id = &edge.id;
+            let spent = self.spent(ix);
             let holds = match (&edge.condition, edge.kind) {
                 (Some(Condition::Expr(e)), _) => {
                     if spent {
@@ -99,7 +101,7 @@ impl Run {
                 (None, _) => true,
             };
             if holds {
-                return Ok(Some(edge_id.clone()));
+                return Ok(Some(ix));
             }
         }
         Ok(None)
@@ -113,12 +115,27 @@ impl Run {
         });
     }
 
+    /// Counts a traversal of an edge, if it has a `max N` (nothing else reads
+    /// the counts, so the checkpoint does not grow with the run's length).
+    pub(super) fn count_edge(&mut self, edge: EdgeIx) {
+        let edge = self.program.edge_at(edge);
+        if edge.max_traversals.is_some() {
+            *self.state.edge_counts.entry(edge.id.clone()).or_insert(0) += 1;
+        }
+    }
+
     /// Whether an edge's `max N` is used up in this run.
-    pub(super) fn spent(&self, edge_id: &str) -> bool {
-        let Some(max) = self.program.edge(edge_id).and_then(|e| e.max_traversals) else {
+    pub(super) fn spent(&self, edge: EdgeIx) -> bool {
+        let edge = self.program.edge_at(edge);
+        let Some(max) = edge.max_traversals else {
             return false;
         };
-        self.state.edge_counts.get(edge_id).copied().unwrap_or(0) >= max
+        self.state.edge_counts.get(&edge.id).copied().unwrap_or(0) >= max
+    }
+
+    /// [`Run::spent`] of an edge named by a `when` option (an exit of the graph).
+    fn spent_named(&self, edge_id: &str) -> bool {
+        self.program.edge_ix(edge_id).is_some_and(|e| self.spent(e))
     }
 
     /// Asks the model which `when` condition holds; the edge id, or `None` for none.
@@ -130,7 +147,7 @@ impl Run {
         }
         let spent: Vec<String> = options
             .iter()
-            .filter(|(edge, _)| self.spent(edge))
+            .filter(|(edge, _)| self.spent_named(edge))
             .map(|(edge, _)| edge.clone())
             .collect();
         for edge in &spent {

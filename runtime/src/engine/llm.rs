@@ -22,9 +22,9 @@ const MAX_TOOL_CALLS: u64 = 16;
 impl Run {
     /// The model group that answers at a node.
     fn group_of(&self, id: &str) -> Result<String, Failure> {
-        let own = match self.program.node(id) {
-            Some(Node::Agent(a)) => a.model.clone(),
-            Some(Node::Route(r)) => r.model.clone(),
+        let own = match self.program.node_at(self.at) {
+            Node::Agent(a) => a.model.clone(),
+            Node::Route(r) => r.model.clone(),
             _ => None,
         };
         own.or_else(|| self.program.graph.workflow.default_model.clone())
@@ -145,7 +145,7 @@ impl Run {
     /// The agent replies: tool rounds until it says something.
     pub(super) async fn reply(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let Some(Node::Agent(agent)) = program.node(id) else {
+        let Node::Agent(agent) = program.node_at(self.at) else {
             return Err(FailureKind::NotAnAgent { node: id.to_string() });
         };
         let system = system_text(&program, Some(&agent.instructions), &mut |t| self.fill(t))?;
@@ -253,7 +253,7 @@ impl Run {
     /// Fills the agent's `extract` variables from the conversation.
     pub(super) async fn extract(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let Some(Node::Agent(agent)) = program.node(id) else {
+        let Node::Agent(agent) = program.node_at(self.at) else {
             return Ok(());
         };
         let system = system_text(&program, Some(&agent.instructions), &mut |t| self.fill(t))?;

@@ -28,11 +28,10 @@ pub use run_error::{AnswerError, RunError};
 pub use start::{Prepared, RunOptions, Runtime, StartError, secrets_from, secrets_from_env};
 
 use crate::event::{Event, EventBody};
-use crate::program::Program;
+use crate::program::{NodeIx, Program};
 use crate::state::{ChatMessage, Position, RetryStep, RunState, RunStatus};
 use crate::store::{Checkpoint, Lease, RunRecord, Store, StoreError, Timer, TimerChange};
 use crate::tools::Toolbox;
-use flow_graph::Node;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -105,6 +104,9 @@ pub struct Run {
     listeners: Vec<Listener>,
     activity: Option<ActivityHook>,
     create: Option<RunRecord>,
+    /// The node of the state's position, by index: set from the graph's start
+    /// or the admitted checkpoint, and moved only by [`Run::take`].
+    at: NodeIx,
     /// The host's clock: every "now" of the run (event times, deadlines,
     /// `today`, `time.*`) and its id.
     clock: Arc<dyn crate::clock::Clock>,
@@ -162,6 +164,7 @@ impl Run {
     pub async fn run(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         self.restart_companions();
         loop {
+            debug_assert_eq!(self.program.node_at(self.at).id(), self.state.node());
             match self.state.position.clone() {
                 Position::Finished { .. } => {
                     self.commit().await?;
@@ -443,11 +446,5 @@ impl Run {
     /// events, variables and the store.
     fn redact_value(&self, value: Value) -> Value {
         self.toolbox.redactor.redact_value(value)
-    }
-
-    fn node(&self, id: &str) -> Result<&Node, Failure> {
-        self.program
-            .node(id)
-            .ok_or_else(|| FailureKind::UnknownNode { node: id.to_string() })
     }
 }

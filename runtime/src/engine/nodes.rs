@@ -5,6 +5,7 @@ use super::{Answer, AnswerError, Failure, FailureKind, Run, RunError, SpentExit,
 use crate::eval::{Scope, eval, render};
 use crate::event::EventBody;
 use crate::model::CallError;
+use crate::program::EdgeIx;
 use crate::state::{ChatMessage, Position, RunStatus};
 use flow_graph::{EdgeKind, Node, Text};
 use serde_json::{Map, Value};
@@ -14,7 +15,7 @@ impl Run {
     /// Enters a node: counts the step, starts its companions and runs it.
     pub(super) async fn enter(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = self.node_of(&program, id)?;
+        let node = program.node_at(self.at);
         let max = program.graph.workflow.max_steps;
         if self.state.steps >= max {
             return Err(FailureKind::MaxSteps {
@@ -27,10 +28,8 @@ impl Run {
             node: id.to_string(),
             kind: node.kind().into(),
         });
-        for edge in node.exits() {
-            if program.edge(edge).is_some_and(|e| e.kind == EdgeKind::Companion) {
-                self.start_companion(id, edge);
-            }
+        for &edge in program.companions_at(self.at) {
+            self.start_companion(id, edge);
         }
         self.work(id).await
     }
@@ -38,8 +37,7 @@ impl Run {
     /// What a node does once entered (a retry after an outage starts here).
     pub(super) async fn work(&mut self, id: &str) -> Result<(), Failure> {
         let program = std::sync::Arc::clone(&self.program);
-        let node = self.node_of(&program, id)?;
-        match node {
+        match program.node_at(self.at) {
             Node::Agent(_) => self.enter_agent(id).await,
             Node::Action(a) => self.run_action(id, a).await,
             Node::Route(_) => self.go_on(id, Phase::Go, None).await,
@@ -99,22 +97,20 @@ impl Run {
 
     async fn enter_agent(&mut self, id: &str) -> Result<(), Failure> {
         if let Some(edge) = self.try_exits(id, Phase::Entry, None).await? {
-            self.take(id, &edge);
+            self.take(id, edge);
             return Ok(());
         }
         self.reply(id).await?;
         let program = std::sync::Arc::clone(&self.program);
-        let waits = program.node(id).is_some_and(|n| {
-            n.exits().iter().filter_map(|e| program.edge(e)).any(|e| {
-                matches!(e.kind, EdgeKind::TurnLimit | EdgeKind::Silence)
-                    || matches!(e.condition, Some(flow_graph::Condition::Llm(_)))
-            })
+        let waits = program.exits_at(self.at).iter().map(|&e| program.edge_at(e)).any(|e| {
+            matches!(e.kind, EdgeKind::TurnLimit | EdgeKind::Silence)
+                || matches!(e.condition, Some(flow_graph::Condition::Llm(_)))
         });
         if !waits && let Some(edge) = self.try_exits(id, Phase::AfterReply, None).await? {
-            self.take(id, &edge);
+            self.take(id, edge);
             return Ok(());
         }
-        let deadline = self.silence_deadline(id);
+        let deadline = self.silence_deadline();
         self.wait(id, RunStatus::WaitingForUser, deadline);
         Ok(())
     }
@@ -152,16 +148,16 @@ impl Run {
     /// What an agent does with the user message just recorded: extract, try the
     /// exits, else reply and wait (a retry after an outage starts here).
     pub(super) async fn answer_message(&mut self, id: &str) -> Result<(), Failure> {
-        let has_extract = matches!(self.node(id)?, Node::Agent(a) if !a.extract.is_empty());
+        let has_extract = matches!(self.program.node_at(self.at), Node::Agent(a) if !a.extract.is_empty());
         if has_extract {
             self.extract(id).await?;
         }
         if let Some(edge) = self.try_exits(id, Phase::Message, None).await? {
-            self.take(id, &edge);
+            self.take(id, edge);
             return Ok(());
         }
         self.reply(id).await?;
-        let deadline = self.silence_deadline(id);
+        let deadline = self.silence_deadline();
         self.wait(id, RunStatus::WaitingForUser, deadline);
         Ok(())
     }
@@ -176,7 +172,7 @@ impl Run {
             match outcome {
                 Ok(value) => result = Some(value),
                 Err(error) => {
-                    return match &action.on_error {
+                    return match self.program.event_exit(self.at, EdgeKind::Error) {
                         Some(edge) => match self.spent_event_exit(id, edge) {
                             Some(spent) => Err(FailureKind::ToolFailed {
                                 tool: tool.clone(),
@@ -307,15 +303,17 @@ impl Run {
     async fn go_on(&mut self, id: &str, phase: Phase, result: Option<&Value>) -> Result<(), Failure> {
         match self.try_exits(id, phase, result).await? {
             Some(edge) => {
-                self.take(id, &edge);
+                self.take(id, edge);
                 Ok(())
             }
             None => {
                 let program = std::sync::Arc::clone(&self.program);
                 let spent: Vec<String> = program
-                    .node(id)
-                    .map(|n| n.exits().iter().filter(|e| self.spent(e)).cloned().collect())
-                    .unwrap_or_default();
+                    .exits_at(self.at)
+                    .iter()
+                    .filter(|&&e| self.spent(e))
+                    .map(|&e| program.edge_at(e).id.clone())
+                    .collect();
                 Err(FailureKind::NoExit {
                     node: id.to_string(),
                     spent,
@@ -327,12 +325,14 @@ impl Run {
     /// Whether an event exit (`on error`, `on approved`, `on rejected`,
     /// `on timeout`, `on return`) is spent: a spent one counts as absent, so
     /// the event has no exit. Emits `bound_spent` and says why, naming the edge.
-    pub(super) fn spent_event_exit(&mut self, from: &str, edge_id: &str) -> Option<SpentExit> {
-        if !self.spent(edge_id) {
+    pub(super) fn spent_event_exit(&mut self, from: &str, edge: EdgeIx) -> Option<SpentExit> {
+        if !self.spent(edge) {
             return None;
         }
+        let program = std::sync::Arc::clone(&self.program);
+        let edge = program.edge_at(edge);
+        let edge_id = &edge.id;
         self.bound_spent(from, edge_id);
-        let edge = self.program.edge(edge_id)?;
         let event = match edge.kind {
             EdgeKind::Error => "on error",
             EdgeKind::Approved => "on approved",
@@ -351,12 +351,14 @@ impl Run {
     }
 
     /// Takes an edge: counts it, records it and moves to its target.
-    pub(super) fn take(&mut self, from: &str, edge_id: &str) {
-        let Some(edge) = self.program.edge(edge_id) else { return };
+    pub(super) fn take(&mut self, from: &str, ix: EdgeIx) {
+        let program = std::sync::Arc::clone(&self.program);
+        let edge = program.edge_at(ix);
         let (to, kind) = (edge.to.clone(), edge.kind);
-        *self.state.edge_counts.entry(edge_id.to_string()).or_insert(0) += 1;
+        self.count_edge(ix);
+        self.at = program.target(ix);
         self.emit(EventBody::EdgeTaken {
-            edge: edge_id.to_string(),
+            edge: edge.id.clone(),
             from: from.to_string(),
             to: to.clone(),
             kind: kind.as_str().into(),
@@ -405,13 +407,6 @@ impl Run {
         render(&self.program, text, Scope::vars(&self.state.vars, &*self.clock)).map_err(FailureKind::Template)
     }
 
-    /// A node of the graph by id.
-    fn node_of<'p>(&self, program: &'p crate::program::Program, id: &str) -> Result<&'p Node, Failure> {
-        program
-            .node(id)
-            .ok_or_else(|| FailureKind::UnknownNode { node: id.to_string() })
-    }
-
     /// Applies an answer (or, with `None`, an expired deadline) to the current pause.
     pub(super) fn answer_pause(&mut self, answer: Option<Answer>) -> Result<(), RunError> {
         let Position::Waiting { node: id, .. } = self.state.position.clone() else {
@@ -421,29 +416,23 @@ impl Run {
             .into());
         };
         let program = std::sync::Arc::clone(&self.program);
-        let node = program
-            .node(&id)
-            .ok_or_else(|| AnswerError::UnknownNode { node: id.clone() })?;
+        let node = program.node_at(self.at);
         let mut returned = serde_json::Map::new();
         let (with, edge) = match (node, answer) {
-            (Node::Handoff(h), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
+            (Node::Handoff(_), Some(answer @ (Answer::Return | Answer::ReturnWith(_)))) => {
                 if let Answer::ReturnWith(values) = answer {
                     self.check_returned(&values)?;
                     returned = values;
                 }
-                let edge = h
-                    .exits
-                    .iter()
-                    .find(|e| program.edge(e).is_some_and(|e| e.kind == EdgeKind::Return));
-                ("return", edge.cloned())
+                ("return", program.event_exit(self.at, EdgeKind::Return))
             }
-            (Node::Approval(a), answer) => {
+            (Node::Approval(_), answer) => {
                 if self.deadline_passed() {
-                    ("timeout", a.timeout_edge.clone())
+                    ("timeout", program.event_exit(self.at, EdgeKind::Timeout))
                 } else {
                     match answer {
-                        Some(Answer::Approve) => ("approve", a.approved_edge.clone()),
-                        Some(Answer::Reject) => ("reject", a.rejected_edge.clone()),
+                        Some(Answer::Approve) => ("approve", program.event_exit(self.at, EdgeKind::Approved)),
+                        Some(Answer::Reject) => ("reject", program.event_exit(self.at, EdgeKind::Rejected)),
                         _ => {
                             return Err(AnswerError::WaitsForApproval {
                                 run_id: self.state.run_id.clone(),
@@ -475,7 +464,7 @@ impl Run {
         });
         self.state.status = RunStatus::Running;
         self.set_returned(&id, returned);
-        let spent = edge.as_deref().and_then(|e| self.spent_event_exit(&id, e));
+        let spent = edge.and_then(|e| self.spent_event_exit(&id, e));
         match (edge, spent) {
             (Some(_), Some(exit)) => {
                 let kind = FailureKind::EdgeSpent {
@@ -485,7 +474,7 @@ impl Run {
                 };
                 self.fail(&StepFailure { node: id, kind }, crate::state::RetryStep::Enter);
             }
-            (Some(edge), None) => self.take(&id, &edge),
+            (Some(edge), None) => self.take(&id, edge),
             (None, _) if with == "return" => self.complete(&id, "handed_off".into()),
             (None, _) => {
                 let kind = FailureKind::NoEventExit {

@@ -8,6 +8,7 @@
 
 use super::Run;
 use crate::event::EventBody;
+use crate::program::EdgeIx;
 use crate::state::{Position, RunStatus};
 use flow_graph::EdgeKind;
 use std::time::Duration;
@@ -21,19 +22,18 @@ pub(super) fn remaining(deadline: Option<&str>, now: jiff::Timestamp) -> Option<
 }
 
 impl Run {
-    /// The agent's silence exit that is not spent, with its duration.
-    fn silence_edge(&self, id: &str) -> Option<(String, u64)> {
-        let node = self.program.node(id)?;
-        node.exits().iter().find_map(|edge_id| {
-            let edge = self.program.edge(edge_id)?;
+    /// The silence exit of the agent the run is at that is not spent, with its duration.
+    fn silence_edge(&self) -> Option<(EdgeIx, u64)> {
+        self.program.exits_at(self.at).iter().find_map(|&ix| {
+            let edge = self.program.edge_at(ix);
             let ms = edge.silence_ms.filter(|_| edge.kind == EdgeKind::Silence)?;
-            (!self.spent(edge_id)).then(|| (edge_id.clone(), ms))
+            (!self.spent(ix)).then_some((ix, ms))
         })
     }
 
     /// When a wait for the user starting now ends by silence (RFC 3339), if the agent has a silence exit.
-    pub(super) fn silence_deadline(&self, id: &str) -> Option<String> {
-        let (_, ms) = self.silence_edge(id)?;
+    pub(super) fn silence_deadline(&self) -> Option<String> {
+        let (_, ms) = self.silence_edge()?;
         let span = jiff::Span::new().try_milliseconds(i64::try_from(ms).ok()?).ok()?;
         self.clock.now().checked_add(span).ok().map(|t| t.to_string())
     }
@@ -42,7 +42,7 @@ impl Run {
     /// (`resumed` with `silence` when a `paused` was written). With no exit
     /// left to take, the agent goes on waiting without a deadline.
     pub(super) fn take_silence(&mut self, id: &str) {
-        let Some((edge, _)) = self.silence_edge(id) else {
+        let Some((edge, _)) = self.silence_edge() else {
             if let Position::Waiting { deadline, .. } = &mut self.state.position {
                 *deadline = None;
             }
@@ -55,6 +55,6 @@ impl Run {
             });
         }
         self.state.status = RunStatus::Running;
-        self.take(id, &edge);
+        self.take(id, edge);
     }
 }

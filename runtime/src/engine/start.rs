@@ -285,7 +285,7 @@ impl Runtime {
                 reason: format!("the run's options do not serialise: {e}"),
             })?,
         };
-        let mut run = self.assemble(program, state, Vec::new(), &options, secrets, hold)?;
+        let mut run = self.assemble(program, state, Vec::new(), &options, secrets, &mut Some(hold))?;
         run.create = Some(record);
         run.timer = Some(None);
         let inputs: Map<String, Value> = run
@@ -330,7 +330,27 @@ impl Runtime {
                 });
             }
         };
-        let hold = Hold::claimed(Arc::clone(&self.store), lease, self.lease_ttl, Arc::clone(&self.held));
+        let mut hold = Some(Hold::claimed(
+            Arc::clone(&self.store),
+            lease,
+            self.lease_ttl,
+            Arc::clone(&self.held),
+        ));
+        let loaded = self.load_held(run_id, prepare, &mut hold).await;
+        // A run that could not be loaded is given back at once.
+        if let Some(mut hold) = hold.take() {
+            let _ = hold.release().await;
+        }
+        loaded
+    }
+
+    /// The rest of [`Runtime::load`], once the lease is held: `hold` is taken by the run.
+    async fn load_held(
+        &self,
+        run_id: &str,
+        prepare: impl FnOnce(&Program) -> Result<Prepared, StartError>,
+        hold: &mut Option<Hold>,
+    ) -> Result<Run, StartError> {
         let stored = self.store.load(run_id).await?.ok_or_else(|| StartError::RunNotFound {
             run_id: run_id.to_string(),
         })?;
@@ -346,6 +366,7 @@ impl Runtime {
         let (models, secrets) = prepare(&program)?;
         options.models.extend(models);
         let mut state = stored.state;
+        let at = program.admit_state(&mut state)?;
         if let Position::Waiting { paused, .. } = &mut state.position {
             *paused = true;
         }
@@ -354,6 +375,7 @@ impl Runtime {
         let mut run = self.assemble(program, state, messages, &options, secrets, hold)?;
         run.saved_messages = saved;
         run.version = stored.version;
+        run.at = at;
         Ok(run)
     }
 
@@ -364,7 +386,7 @@ impl Runtime {
         conversation: Vec<crate::state::ChatMessage>,
         options: &RunOptions,
         secrets: HashMap<String, String>,
-        hold: Hold,
+        hold: &mut Option<Hold>,
     ) -> Result<Run, StartError> {
         check_secret_lengths(&secrets)?;
         let models = connect_models(&program, options, &self.models, self.breaker)?;
@@ -398,6 +420,7 @@ impl Runtime {
         if !missing.is_empty() {
             return Err(StartError::UnregisteredHostTool { names: missing });
         }
+        let program_start = program.start_ix();
         Ok(Run {
             store: Arc::clone(&self.store),
             broadcast: self.broadcast.clone(),
@@ -412,8 +435,11 @@ impl Runtime {
             listeners: Vec::new(),
             activity: None,
             create: None,
+            at: program_start,
             clock: Arc::clone(&self.clock),
-            hold,
+            hold: hold.take().ok_or_else(|| StartError::Internal {
+                reason: "the run's lease was given back".to_string(),
+            })?,
             version: 0,
             timer: None,
             consumed: None,
