@@ -82,6 +82,18 @@ impl Toolbox {
         }
     }
 
+    /// Whether calling a tool reaches outside the run (a host handler or an
+    /// HTTP service): not for a stubbed tool or a builtin. The engine makes
+    /// such a call only once the steps before it are committed.
+    pub fn has_effects(&self, program: &Program, id: &str) -> bool {
+        let stubbed = self.stubs.as_ref().is_some_and(|s| s.tool_results(id).is_some());
+        !stubbed
+            && !matches!(
+                program.tool(id).map(|t| &t.implementation),
+                Some(Implementation::Builtin { .. })
+            )
+    }
+
     /// Calls a tool; `call_index` counts this tool's earlier calls in the run (it picks a stub).
     pub async fn call(&self, program: &Program, id: &str, input: Value, call_index: u32) -> Result<Value, CallError> {
         self.call_classified(program, id, input, call_index).await

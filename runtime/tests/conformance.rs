@@ -277,6 +277,26 @@ fn events_after_a_seq_come_in_order(b: &mut dyn Backend) {
     assert_eq!(seqs(store.as_ref(), "r1", 0), vec![1, 2, 3, 4, 5]);
 }
 
+fn commits_submitted_back_to_back_apply_in_order(b: &mut dyn Backend) {
+    let store = b.store();
+    let a = create(store.as_ref(), "r1", "a");
+    let (s2, s3) = (state("r1", "b", 4), state("r1", "c", 5));
+    let (e2, e3) = (events("r1", 3..4), events("r1", 4..5));
+    // The second is handed over before the first is known to be durable.
+    let first = store.submit(&a, &step(&s2, &e2, 1));
+    let second = store.submit(&a, &step(&s3, &e3, 2));
+    // And one that follows a version that will not exist is refused alone.
+    let stale = store.submit(&a, &step(&s3, &e3, 2));
+    block(async {
+        first.await.unwrap();
+        second.await.unwrap();
+        assert!(is_conflict(&stale.await.unwrap_err()));
+    });
+    let run = block(store.load("r1")).unwrap().unwrap();
+    assert_eq!((run.version, run.state.node()), (3, "c"));
+    assert_eq!(seqs(store.as_ref(), "r1", 0), vec![1, 2, 3, 4]);
+}
+
 fn timer(run_id: &str, due_ms: i64) -> Timer {
     Timer {
         run_id: run_id.into(),
@@ -427,6 +447,10 @@ macro_rules! suite {
             #[test]
             fn the_inbox_keeps_order_and_a_commit_consumes_it() {
                 crate::the_inbox_keeps_order_and_a_commit_consumes_it(&mut $make);
+            }
+            #[test]
+            fn commits_submitted_back_to_back_apply_in_order() {
+                crate::commits_submitted_back_to_back_apply_in_order(&mut $make);
             }
             #[test]
             fn a_crash_between_two_commits_keeps_the_first_whole() {

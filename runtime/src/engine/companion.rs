@@ -91,7 +91,25 @@ impl Run {
         let index = self.count_tool_call(&tool);
         let toolbox = self.toolbox.clone();
         let edge = edge_id.to_string();
+        // A call with effects waits until the steps before it are durable.
+        let gate = toolbox
+            .has_effects(&program, &tool)
+            .then(|| (self.confirmed.subscribe(), self.version));
         self.companions.spawn(async move {
+            if let Some((mut confirmed, need)) = gate
+                && confirmed.wait_for(|v| *v >= need).await.is_err()
+            {
+                return CompanionDone {
+                    edge,
+                    node: target,
+                    at,
+                    tool,
+                    outcome: Err(CallError::fatal(
+                        "not called: the run stopped before its step was committed",
+                    )),
+                    ms: 0,
+                };
+            }
             let started = Instant::now();
             let outcome = toolbox.call(&program, &tool, input, index).await;
             CompanionDone {
@@ -122,8 +140,10 @@ impl Run {
         }
     }
 
-    /// Waits for every running companion and records it.
+    /// Waits for every running companion and records it (the steps before
+    /// are confirmed first: a companion with effects waits for them).
     pub(super) async fn join_companions(&mut self) {
+        let _ = self.confirm().await;
         while let Some(done) = self.companions.join_next().await {
             self.apply_companion(done);
         }

@@ -109,7 +109,7 @@ impl Run {
                 return Err(RunError::Store(e));
             }
             // A refusal changed nothing but the inbox: commit that alone.
-            self.commit().await?;
+            self.commit_now().await?;
             taken.push(Taken { seq, delivery, outcome });
         }
         Ok(taken)
@@ -176,11 +176,10 @@ impl Run {
                 }
                 self.companions.abort_all();
                 let node = self.state.node().to_string();
-                self.emit(EventBody::RunCancelled { node: node.clone(), by });
-                self.state.status = RunStatus::Cancelled;
+                let cancelled = EventBody::RunCancelled { node: node.clone(), by };
                 self.state.retry = None;
-                self.state.position = Position::Finished { node };
-                self.commit().await?;
+                self.move_to(RunStatus::Cancelled, Position::Finished { node }, Some(cancelled));
+                self.commit_now().await?;
                 Ok(self.state.status)
             }
         }

@@ -20,6 +20,7 @@ mod run_error;
 mod silence;
 mod start;
 mod start_error;
+mod transition;
 
 pub use activity::{Activity, ActivityHook};
 pub use deliveries::Taken;
@@ -118,6 +119,13 @@ pub struct Run {
     timer: Option<Option<Timer>>,
     /// Deliveries taken by the step being built, up to this inbox `seq`.
     consumed: Option<u64>,
+    /// The last commit handed to the store and not yet confirmed: it
+    /// resolves when durable; its events and its version wait for it.
+    in_flight: Option<(crate::store::Pending, Vec<Event>, u64)>,
+    /// A commit the store refused: the run can take no more steps here.
+    lost: Option<StoreError>,
+    /// The version confirmed durable (companions with effects wait for it).
+    confirmed: tokio::sync::watch::Sender<u64>,
 }
 
 impl fmt::Debug for Run {
@@ -160,8 +168,17 @@ impl Run {
         self.listeners.push(Box::new(listener));
     }
 
-    /// Takes steps until the run waits or finishes; user messages come from `inbox`.
+    /// Takes steps until the run waits or finishes; user messages come from
+    /// `inbox`. Every step is committed and shown before it returns.
     pub async fn run(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
+        let stepped = self.steps(inbox).await;
+        let confirmed = self.confirm().await;
+        let status = stepped?;
+        confirmed?;
+        Ok(status)
+    }
+
+    async fn steps(&mut self, inbox: &mut (dyn Inbox + Send)) -> Result<RunStatus, RunError> {
         self.restart_companions();
         loop {
             debug_assert_eq!(self.program.node_at(self.at).id(), self.state.node());
@@ -171,7 +188,7 @@ impl Run {
                     return Ok(self.state.status);
                 }
                 Position::Enter { node } => {
-                    self.state.status = RunStatus::Running;
+                    self.move_to(RunStatus::Running, self.here(), None);
                     let outcome = self.enter(&node).await;
                     self.settle(&node, outcome, RetryStep::Enter).await;
                 }
@@ -181,7 +198,9 @@ impl Run {
                         self.commit().await?;
                         return Ok(self.state.status);
                     }
+                    // What the agent said is shown before the run waits for an answer.
                     self.commit().await?;
+                    self.confirm().await?;
                     let incoming = match silence::remaining(deadline.as_deref(), self.clock.now()) {
                         Some(left) if left.is_zero() => Incoming::TimedOut,
                         Some(left) => inbox.next_message_within(left),
@@ -238,14 +257,9 @@ impl Run {
             .into());
         };
         let node = self.state.node().to_string();
-        self.emit(EventBody::Resumed {
-            node: node.clone(),
-            with: "retry".into(),
-        });
-        self.state.status = RunStatus::Running;
         self.state.error = None;
         self.state.retry = None;
-        self.state.position = match step {
+        let position = match step {
             RetryStep::Enter => Position::Enter { node: node.clone() },
             RetryStep::Message => Position::Waiting {
                 node: node.clone(),
@@ -253,6 +267,11 @@ impl Run {
                 deadline: None,
             },
         };
+        let resumed = EventBody::Resumed {
+            node: node.clone(),
+            with: "retry".into(),
+        };
+        self.move_to(RunStatus::Running, position, Some(resumed));
         self.commit().await?;
         self.restart_companions();
         let outcome = match step {
@@ -265,11 +284,12 @@ impl Run {
     }
 
     fn pause(&mut self, node: &str) {
-        self.state.position = Position::Waiting {
+        let position = Position::Waiting {
             node: node.to_string(),
             paused: true,
             deadline: self.deadline(),
         };
+        self.move_to(self.state.status, position, None);
     }
 
     fn deadline(&self) -> Option<String> {
@@ -314,15 +334,14 @@ impl Run {
         let error = self.redact(&failure.to_string());
         let retry = failure.retryable().then_some(step);
         let node = failure.node.clone();
-        self.emit(EventBody::RunFailed {
+        let failed = EventBody::RunFailed {
             node: node.clone(),
             error: error.clone(),
             retryable: retry.is_some(),
-        });
-        self.state.status = RunStatus::Failed;
+        };
         self.state.error = Some(error);
         self.state.retry = retry;
-        self.state.position = Position::Finished { node };
+        self.move_to(RunStatus::Failed, Position::Finished { node }, Some(failed));
     }
 
     /// Adds an event to the current step.
@@ -341,10 +360,15 @@ impl Run {
         self.buffer.len() - 1
     }
 
-    /// Commits the current step under the run's lease, then hands its events
-    /// to the listeners. A commit the store refuses (the lease was taken, the
-    /// run moved on elsewhere) changes nothing and stops this holder.
+    /// Hands the current step's commit to the store under the run's lease. Its
+    /// events reach the listeners once it is durable: when the next commit, a
+    /// wait, a call with effects or the end of [`Run::run`] confirms it. A
+    /// commit the store refuses (the lease was taken, the run moved on
+    /// elsewhere) changes nothing and stops this holder.
     async fn commit(&mut self) -> Result<(), StoreError> {
+        if let Some(e) = &self.lost {
+            return Err(e.clone());
+        }
         let timer = self.wanted_timer();
         let (timer_change, timer_changed) = match &self.timer {
             Some(known) if *known == timer => (TimerChange::Keep, false),
@@ -376,24 +400,53 @@ impl Run {
             create: record.as_ref().map(|r| (r, self.program.json.as_str())),
         };
         // A new run's lease is written by its first commit; later ones renew it first.
-        let kept = if record.is_some() {
-            Ok(())
-        } else {
-            self.hold.keep().await
-        };
-        let committed = match kept {
-            Ok(()) => self.store.commit(self.hold.lease(), &checkpoint).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = committed {
-            self.create = record;
+        if record.is_none()
+            && let Err(e) = self.hold.keep().await
+        {
             return Err(e);
         }
+        let pending = self.store.submit(self.hold.lease(), &checkpoint);
         self.version += 1;
         self.timer = Some(timer);
         self.consumed = None;
         self.saved_messages = self.conversation.len();
-        for event in self.buffer.drain(..) {
+        let events: Vec<Event> = self.buffer.drain(..).collect();
+        // The step before is confirmed (by now it usually is) and shown; this
+        // one stays in flight while the run goes on to work without effects.
+        match self.in_flight.replace((pending, events, self.version)) {
+            Some(previous) => self.show(previous).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Commits the current step and waits until it is durable and shown.
+    async fn commit_now(&mut self) -> Result<(), StoreError> {
+        self.commit().await?;
+        self.confirm().await
+    }
+
+    /// Waits for the commit in flight, if any, then shows its events.
+    pub(super) async fn confirm(&mut self) -> Result<(), StoreError> {
+        if let Some(e) = &self.lost {
+            return Err(e.clone());
+        }
+        match self.in_flight.take() {
+            Some(previous) => self.show(previous).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for one commit; once durable, hands its events to the listeners.
+    async fn show(
+        &mut self,
+        (pending, events, version): (crate::store::Pending, Vec<Event>, u64),
+    ) -> Result<(), StoreError> {
+        if let Err(e) = pending.await {
+            self.lost = Some(e.clone());
+            return Err(e);
+        }
+        self.confirmed.send_replace(version);
+        for event in events {
             for listener in &mut self.listeners {
                 listener(&event);
             }
@@ -432,7 +485,9 @@ impl Run {
     /// Gives the run back: the lease is released, so another holder may take
     /// it at once. (Dropping a run releases it too, in the background.)
     pub async fn close(mut self) -> Result<(), StoreError> {
-        self.hold.release().await
+        let confirmed = self.confirm().await;
+        self.hold.release().await?;
+        confirmed
     }
 
     /// Replaces every secret's value in a text (errors may quote a url or a

@@ -123,12 +123,12 @@ impl Run {
                 with: "message".into(),
             });
         }
-        self.state.status = RunStatus::Running;
-        self.state.position = Position::Waiting {
+        let position = Position::Waiting {
             node: id.to_string(),
             paused: false,
             deadline: None,
         };
+        self.move_to(RunStatus::Running, position, None);
         self.emit(EventBody::Message {
             node: id.to_string(),
             role: "user".into(),
@@ -249,6 +249,12 @@ impl Run {
             input: input.clone(),
         });
         let index = self.count_tool_call(tool);
+        // A call with effects outside the run waits until the steps before it are durable.
+        if self.toolbox.has_effects(&self.program, tool)
+            && let Err(e) = self.confirm().await
+        {
+            return Err(CallError::fatal(format!("`{tool}` was not called: {e}")));
+        }
         let started = Instant::now();
         self.report(Some(&super::Activity::Tool {
             tool: tool.to_string(),
@@ -357,24 +363,24 @@ impl Run {
         let (to, kind) = (edge.to.clone(), edge.kind);
         self.count_edge(ix);
         self.at = program.target(ix);
-        self.emit(EventBody::EdgeTaken {
+        let taken = EventBody::EdgeTaken {
             edge: edge.id.clone(),
             from: from.to_string(),
             to: to.clone(),
             kind: kind.as_str().into(),
-        });
+        };
         self.state.turns = 0;
-        self.state.position = Position::Enter { node: to };
+        self.move_to(self.state.status, Position::Enter { node: to }, Some(taken));
     }
 
     fn wait(&mut self, id: &str, status: RunStatus, deadline: Option<String>) {
         let paused = status != RunStatus::WaitingForUser;
-        self.state.status = status;
-        self.state.position = Position::Waiting {
+        let position = Position::Waiting {
             node: id.to_string(),
             paused,
             deadline,
         };
+        self.move_to(status, position, None);
     }
 
     /// A message from the agent to the user (a reply, a `say`, an `end` message).
@@ -394,12 +400,15 @@ impl Run {
     }
 
     fn complete(&mut self, id: &str, outcome: String) {
-        self.emit(EventBody::RunCompleted {
+        let completed = EventBody::RunCompleted {
             outcome: outcome.clone(),
-        });
-        self.state.status = RunStatus::Completed;
+        };
         self.state.outcome = Some(outcome);
-        self.state.position = Position::Finished { node: id.to_string() };
+        self.move_to(
+            RunStatus::Completed,
+            Position::Finished { node: id.to_string() },
+            Some(completed),
+        );
     }
 
     /// Fills a text's templates from the variables.
@@ -458,11 +467,11 @@ impl Run {
                 .into());
             }
         };
-        self.emit(EventBody::Resumed {
+        let resumed = EventBody::Resumed {
             node: id.clone(),
             with: with.into(),
-        });
-        self.state.status = RunStatus::Running;
+        };
+        self.move_to(RunStatus::Running, self.here(), Some(resumed));
         self.set_returned(&id, returned);
         let spent = edge.and_then(|e| self.spent_event_exit(&id, e));
         match (edge, spent) {

@@ -43,18 +43,22 @@ impl Run {
     /// left to take, the agent goes on waiting without a deadline.
     pub(super) fn take_silence(&mut self, id: &str) {
         let Some((edge, _)) = self.silence_edge() else {
-            if let Position::Waiting { deadline, .. } = &mut self.state.position {
-                *deadline = None;
+            if let Position::Waiting { node, paused, .. } = self.here() {
+                let position = Position::Waiting {
+                    node,
+                    paused,
+                    deadline: None,
+                };
+                self.move_to(self.state.status, position, None);
             }
             return;
         };
-        if let Position::Waiting { paused: true, .. } = self.state.position {
-            self.emit(EventBody::Resumed {
+        let resumed =
+            matches!(self.state.position, Position::Waiting { paused: true, .. }).then(|| EventBody::Resumed {
                 node: id.to_string(),
                 with: "silence".into(),
             });
-        }
-        self.state.status = RunStatus::Running;
+        self.move_to(RunStatus::Running, self.here(), resumed);
         self.take(id, edge);
     }
 }

@@ -375,6 +375,7 @@ impl Runtime {
         let mut run = self.assemble(program, state, messages, &options, secrets, hold)?;
         run.saved_messages = saved;
         run.version = stored.version;
+        run.confirmed.send_replace(stored.version);
         run.at = at;
         Ok(run)
     }
@@ -443,6 +444,9 @@ impl Runtime {
             version: 0,
             timer: None,
             consumed: None,
+            in_flight: None,
+            lost: None,
+            confirmed: tokio::sync::watch::Sender::new(0),
         })
     }
 }

@@ -3,8 +3,8 @@
 //! few map operations of each call, never across an await.
 
 use super::{
-    Checkpoint, Delivery, Lease, Posted, RunRecord, RunSummary, Store, StoreError, StoredRun, Timer, TimerChange,
-    expiry, now_ms,
+    Checkpoint, Delivery, Lease, Pending, Posted, RunRecord, RunSummary, Store, StoreError, StoredRun, Timer,
+    TimerChange, expiry, now_ms,
 };
 use crate::state::{ChatMessage, RunState};
 use std::collections::HashMap;
@@ -95,69 +95,9 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn commit(&self, lease: &Lease, cp: &Checkpoint<'_>) -> Result<(), StoreError> {
-        let mut inner = self.inner()?;
-        let run_id = cp.state.run_id.as_str();
-        if let Some((record, graph)) = cp.create {
-            if inner.runs.contains_key(run_id) {
-                return Err(StoreError::conflict(run_id, "the run already exists"));
-            }
-            inner
-                .graphs
-                .entry(record.graph_hash.clone())
-                .or_insert_with(|| graph.to_string());
-            inner.runs.insert(
-                run_id.to_string(),
-                MemoryRun {
-                    record: record.clone(),
-                    state: cp.state.clone(),
-                    version: 0,
-                    lease: lease.clone(),
-                    events: Vec::new(),
-                    messages: Vec::new(),
-                    timer: None,
-                    inbox: Vec::new(),
-                    posted: 0,
-                },
-            );
-        }
-        let run = inner.runs.get_mut(run_id).ok_or_else(|| StoreError::NotFound {
-            run_id: run_id.to_string(),
-        })?;
-        if !held(run, lease) {
-            return Err(StoreError::conflict(run_id, "the lease was taken by another holder"));
-        }
-        if run.version != cp.follows {
-            return Err(StoreError::conflict(
-                run_id,
-                format!(
-                    "the commit follows version {}, the run is at {}",
-                    cp.follows, run.version
-                ),
-            ));
-        }
-        if let Some(first) = cp.events.first()
-            && first.seq != run.events.len() as u64 + 1
-        {
-            return Err(StoreError::conflict(
-                run_id,
-                format!("event seq {} does not follow {}", first.seq, run.events.len()),
-            ));
-        }
-        run.version += 1;
-        run.state = cp.state.clone();
-        run.events.extend(cp.events.iter().map(|e| e.to_line()));
-        run.messages.truncate(cp.first_message);
-        run.messages.extend_from_slice(cp.messages);
-        match &cp.timer {
-            TimerChange::Keep => {}
-            TimerChange::Set(t) => run.timer = Some(t.clone()),
-            TimerChange::Clear => run.timer = None,
-        }
-        if let Some(upto) = cp.consumed {
-            run.inbox.retain(|p| p.seq > upto);
-        }
-        Ok(())
+    fn submit(&self, lease: &Lease, cp: &Checkpoint<'_>) -> Pending {
+        let done = self.apply(lease, cp);
+        Box::pin(std::future::ready(done))
     }
 
     async fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
@@ -232,5 +172,73 @@ impl Store for MemoryStore {
             .get(run_id)
             .map(|r| r.inbox.clone())
             .unwrap_or_default())
+    }
+}
+
+impl MemoryStore {
+    /// Applies a commit at once (the memory store has nothing to wait for).
+    fn apply(&self, lease: &Lease, cp: &Checkpoint<'_>) -> Result<(), StoreError> {
+        let mut inner = self.inner()?;
+        let run_id = cp.state.run_id.as_str();
+        if let Some((record, graph)) = cp.create {
+            if inner.runs.contains_key(run_id) {
+                return Err(StoreError::conflict(run_id, "the run already exists"));
+            }
+            inner
+                .graphs
+                .entry(record.graph_hash.clone())
+                .or_insert_with(|| graph.to_string());
+            inner.runs.insert(
+                run_id.to_string(),
+                MemoryRun {
+                    record: record.clone(),
+                    state: cp.state.clone(),
+                    version: 0,
+                    lease: lease.clone(),
+                    events: Vec::new(),
+                    messages: Vec::new(),
+                    timer: None,
+                    inbox: Vec::new(),
+                    posted: 0,
+                },
+            );
+        }
+        let run = inner.runs.get_mut(run_id).ok_or_else(|| StoreError::NotFound {
+            run_id: run_id.to_string(),
+        })?;
+        if !held(run, lease) {
+            return Err(StoreError::conflict(run_id, "the lease was taken by another holder"));
+        }
+        if run.version != cp.follows {
+            return Err(StoreError::conflict(
+                run_id,
+                format!(
+                    "the commit follows version {}, the run is at {}",
+                    cp.follows, run.version
+                ),
+            ));
+        }
+        if let Some(first) = cp.events.first()
+            && first.seq != run.events.len() as u64 + 1
+        {
+            return Err(StoreError::conflict(
+                run_id,
+                format!("event seq {} does not follow {}", first.seq, run.events.len()),
+            ));
+        }
+        run.version += 1;
+        run.state = cp.state.clone();
+        run.events.extend(cp.events.iter().map(|e| e.to_line()));
+        run.messages.truncate(cp.first_message);
+        run.messages.extend_from_slice(cp.messages);
+        match &cp.timer {
+            TimerChange::Keep => {}
+            TimerChange::Set(t) => run.timer = Some(t.clone()),
+            TimerChange::Clear => run.timer = None,
+        }
+        if let Some(upto) = cp.consumed {
+            run.inbox.retain(|p| p.seq > upto);
+        }
+        Ok(())
     }
 }

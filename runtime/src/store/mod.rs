@@ -196,10 +196,19 @@ pub struct RunSummary {
     pub updated: String,
 }
 
+/// A commit handed to a store: it resolves once the commit is durable, or
+/// refused. Holding one does not keep the store busy.
+pub type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'static>>;
+
 /// A place to keep runs. Every method may be called from any task; none
 /// blocks a tokio worker thread.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
+    /// Hands one step's commit to the store now and returns what resolves when
+    /// it is durable, so the caller may go on (with work that has no effect
+    /// outside the run) while it is written. Commits submitted one after the
+    /// other are applied in that order; each is checked as [`Store::commit`] says.
+    fn submit(&self, lease: &Lease, checkpoint: &Checkpoint<'_>) -> Pending;
     /// Takes a stored run for `owner` until `ttl` from now: a new lease whose
     /// epoch follows the last one. [`StoreError::Busy`] while another owner's
     /// lease holds; [`StoreError::NotFound`] for an unknown run. An owner that
@@ -212,7 +221,9 @@ pub trait Store: Send + Sync {
     /// Commits one step under `lease`, all or nothing: [`StoreError::Conflict`]
     /// when the lease is not the run's current one or the run's version is not
     /// `checkpoint.follows`, and then nothing changes.
-    async fn commit(&self, lease: &Lease, checkpoint: &Checkpoint<'_>) -> Result<(), StoreError>;
+    async fn commit(&self, lease: &Lease, checkpoint: &Checkpoint<'_>) -> Result<(), StoreError> {
+        self.submit(lease, checkpoint).await
+    }
     /// Loads a run's last checkpoint, or `None` for an unknown id.
     async fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError>;
     /// A compiled graph's JSON by hash.

@@ -17,7 +17,7 @@ mod schema;
 mod sql;
 
 use super::sqlite_writer::Writer;
-use super::{Checkpoint, Delivery, Lease, Posted, RunSummary, Store, StoreError, StoredRun, Timer};
+use super::{Checkpoint, Delivery, Lease, Pending, Posted, RunSummary, Store, StoreError, StoredRun, Timer};
 use rusqlite::{Connection, OpenFlags};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -230,10 +230,18 @@ impl Store for SqliteStore {
         self.write(move |conn, _| sql::release(conn, &lease)).await
     }
 
-    async fn commit(&self, lease: &Lease, checkpoint: &Checkpoint<'_>) -> Result<(), StoreError> {
-        let rows = sql::Rows::of(checkpoint)?;
-        let lease = lease.clone();
-        self.write(move |conn, me| sql::commit(conn, me, &lease, &rows)).await
+    fn submit(&self, lease: &Lease, checkpoint: &Checkpoint<'_>) -> Pending {
+        let rows = match sql::Rows::of(checkpoint) {
+            Ok(rows) => rows,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
+        let Some(writer) = self.writer.as_ref() else {
+            return Box::pin(std::future::ready(Err(StoreError::io(
+                "the store was opened read-only",
+            ))));
+        };
+        let (lease, owner) = (lease.clone(), Arc::clone(&self.owner));
+        Box::pin(writer.enqueue(move |conn| sql::commit(conn, &owner, &lease, &rows)))
     }
 
     async fn load(&self, run_id: &str) -> Result<Option<StoredRun>, StoreError> {

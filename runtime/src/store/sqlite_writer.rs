@@ -24,20 +24,36 @@ const GROUP: usize = 512;
 /// writer awake.
 const LINGER: Duration = Duration::from_micros(200);
 
-/// A handle on the writer thread.
+/// A handle on the writer thread. Dropping it lets the thread finish the
+/// jobs queued and close the connection (merging the WAL into the database),
+/// and waits for that, so a process that exits after closing its store leaves
+/// the file whole.
 pub(super) struct Writer {
-    jobs: Sender<Job>,
+    jobs: Option<Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Writer {
     /// Starts the writer thread over `conn`.
     pub(super) fn start(conn: Connection) -> Result<Writer, StoreError> {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("flow-sqlite-writer".into())
             .spawn(move || write_loop(conn, queue))
             .map_err(|e| StoreError::io(format!("cannot start the store's writer: {e}")))?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
     }
 
     /// Runs `work` on the write connection and waits for its group to commit.
@@ -45,6 +61,15 @@ impl Writer {
         &self,
         work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.enqueue(work).await
+    }
+
+    /// Queues `work` now (jobs run in the order they are queued) and returns
+    /// what resolves when its group has committed.
+    pub(super) fn enqueue<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static {
         let (tell, told) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let out = conn.map_err(StoreError::clone).and_then(work);
@@ -57,11 +82,17 @@ impl Writer {
             });
             (ok, reply)
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| StoreError::io("the store's writer has stopped"))?;
-        told.await
-            .map_err(|_| StoreError::io("the store's writer stopped before answering"))?
+        let sent = self
+            .jobs
+            .as_ref()
+            .ok_or(())
+            .and_then(|jobs| jobs.send(job).map_err(|_| ()))
+            .map_err(|()| StoreError::io("the store's writer has stopped"));
+        async move {
+            sent?;
+            told.await
+                .map_err(|_| StoreError::io("the store's writer stopped before answering"))?
+        }
     }
 }
 
