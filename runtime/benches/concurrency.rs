@@ -70,6 +70,10 @@ impl Respond for FirstOption {
 struct Endless;
 
 impl Inbox for Endless {
+    fn ready(&self) -> bool {
+        true
+    }
+
     fn next_message(&mut self) -> Option<String> {
         Some("Yes, please.".to_string())
     }
@@ -136,6 +140,10 @@ fn main() {
         .collect();
     let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let overheads = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    // The same, for the steps that end in a pause or the run's end (reported once committed).
+    let to_pause = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    // And for the steps from a model's answer to the run's next request.
+    let to_request = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let steps = Arc::new(AtomicU64::new(0));
 
     let started = Instant::now();
@@ -156,12 +164,32 @@ fn main() {
             let answered = Arc::new(Mutex::new(None::<Instant>));
             let in_model = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let overhead = {
-                let (answered, overheads) = (Arc::clone(&answered), Arc::clone(&overheads));
+                let (answered, overheads, to_request) =
+                    (Arc::clone(&answered), Arc::clone(&overheads), Arc::clone(&to_request));
                 move || {
-                    if let Some(at) = answered.lock().ok().and_then(|mut a| a.take())
-                        && let Ok(mut o) = overheads.lock()
-                    {
-                        o.push(at.elapsed());
+                    if let Some(at) = answered.lock().ok().and_then(|mut a| a.take()) {
+                        let took = at.elapsed();
+                        if let Ok(mut o) = overheads.lock() {
+                            o.push(took);
+                        }
+                        if let Ok(mut r) = to_request.lock() {
+                            r.push(took);
+                        }
+                    }
+                }
+            };
+            let paused = {
+                let (answered, overheads, to_pause) =
+                    (Arc::clone(&answered), Arc::clone(&overheads), Arc::clone(&to_pause));
+                move || {
+                    if let Some(at) = answered.lock().ok().and_then(|mut a| a.take()) {
+                        let took = at.elapsed();
+                        if let Ok(mut o) = overheads.lock() {
+                            o.push(took);
+                        }
+                        if let Ok(mut p) = to_pause.lock() {
+                            p.push(took);
+                        }
                     }
                 }
             };
@@ -186,7 +214,7 @@ fn main() {
                     e.body,
                     EventBody::Paused { .. } | EventBody::RunCompleted { .. } | EventBody::RunFailed { .. }
                 ) {
-                    overhead();
+                    paused();
                 }
                 if let EventBody::NodeEntered { .. } = e.body {
                     let now = Instant::now();
@@ -232,6 +260,22 @@ fn main() {
     let mut over = overheads.lock().map(|l| l.clone()).unwrap_or_default();
     over.sort();
     println!("  peak memory    {:.1} MB", peak_mb());
+    let mut requests = to_request.lock().map(|l| l.clone()).unwrap_or_default();
+    requests.sort();
+    println!(
+        "  of which to the next request:        p50 {:.3} ms, p99 {:.3} ms ({} steps)",
+        percentile(&requests, 0.50).as_secs_f64() * 1e3,
+        percentile(&requests, 0.99).as_secs_f64() * 1e3,
+        requests.len()
+    );
+    let mut paused = to_pause.lock().map(|l| l.clone()).unwrap_or_default();
+    paused.sort();
+    println!(
+        "  of which to a pause or end committed: p50 {:.3} ms, p99 {:.3} ms ({} steps)",
+        percentile(&paused, 0.50).as_secs_f64() * 1e3,
+        percentile(&paused, 0.99).as_secs_f64() * 1e3,
+        paused.len()
+    );
     println!(
         "step overhead p50 {:.3} ms, p99 {:.3} ms ({} steps measured; {completed} of {RUNS} runs completed)",
         percentile(&over, 0.50).as_secs_f64() * 1e3,

@@ -73,6 +73,10 @@ const SCRIPT: &str = "[*]\nreply: Next number, please.\nchoose: the user wants t
 struct Endless;
 
 impl Inbox for Endless {
+    fn ready(&self) -> bool {
+        true
+    }
+
     fn next_message(&mut self) -> Option<String> {
         Some("one more".to_string())
     }

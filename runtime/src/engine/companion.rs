@@ -143,6 +143,9 @@ impl Run {
     /// Waits for every running companion and records it (the steps before
     /// are confirmed first: a companion with effects waits for them).
     pub(super) async fn join_companions(&mut self) {
+        if self.companions.is_empty() {
+            return;
+        }
         let _ = self.confirm().await;
         while let Some(done) = self.companions.join_next().await {
             self.apply_companion(done);

@@ -35,6 +35,10 @@ impl Inbox for First<'_> {
         self.first.take().or_else(|| self.rest.next_message())
     }
 
+    fn ready(&self) -> bool {
+        self.first.is_some() || self.rest.ready()
+    }
+
     fn next_message_within(&mut self, limit: std::time::Duration) -> Incoming {
         match self.first.take() {
             Some(text) => Incoming::Message(text),

@@ -60,6 +60,13 @@ pub trait Inbox {
     /// The next message, or `None` when there is none now (the run then pauses).
     fn next_message(&mut self) -> Option<String>;
 
+    /// Whether a message is already waiting, so the run takes it without
+    /// pausing (and need not wait for its reply to be durable before reading
+    /// it). The default says no: the reply is confirmed before every read.
+    fn ready(&self) -> bool {
+        false
+    }
+
     /// The next message, waiting for it at most `limit` (an agent's silence
     /// exit fires when the limit passes first). The default does not wait: it
     /// gives [`Inbox::next_message`], or [`Incoming::Closed`] when there is none.
@@ -84,6 +91,10 @@ pub enum Incoming {
 impl Inbox for std::collections::VecDeque<String> {
     fn next_message(&mut self) -> Option<String> {
         self.pop_front()
+    }
+
+    fn ready(&self) -> bool {
+        !self.is_empty()
     }
 }
 
@@ -198,9 +209,12 @@ impl Run {
                         self.commit().await?;
                         return Ok(self.state.status);
                     }
-                    // What the agent said is shown before the run waits for an answer.
+                    // What the agent said is shown before the run waits for an
+                    // answer (not needed when the next message is already there).
                     self.commit().await?;
-                    self.confirm().await?;
+                    if !inbox.ready() {
+                        self.confirm().await?;
+                    }
                     let incoming = match silence::remaining(deadline.as_deref(), self.clock.now()) {
                         Some(left) if left.is_zero() => Incoming::TimedOut,
                         Some(left) => inbox.next_message_within(left),

@@ -69,6 +69,10 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(StoreError::io)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(StoreError::io)?;
+        // The writer merges the WAL itself, between groups (sqlite_writer.rs).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(StoreError::io)?;
+        conn.pragma_update(None, "cache_size", -32768).map_err(StoreError::io)?;
         schema::migrate(&conn).map_err(|e| StoreError::io(format!("{}: {e}", path.display())))?;
         let owner = Arc::new(Owner::lock(path)?);
         let readers = Arc::new(Readers {

@@ -98,10 +98,19 @@ impl Writer {
 
 fn write_loop(conn: Connection, queue: Receiver<Job>) {
     let mut group: Vec<Job> = Vec::with_capacity(GROUP);
+    let mut since_checkpoint = 0usize;
     loop {
-        match next_job(&queue) {
-            Some(job) => group.push(job),
-            None => return,
+        // The WAL is merged into the database when the writer has nothing
+        // else to do (or after many groups), never inside a commit a run waits for.
+        if since_checkpoint >= CHECKPOINT_EVERY || (since_checkpoint > 0 && queue_is_idle(&queue, &mut group)) {
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+            since_checkpoint = 0;
+        }
+        if group.is_empty() {
+            match next_job(&queue) {
+                Some(job) => group.push(job),
+                None => return,
+            }
         }
         while group.len() < GROUP {
             match queue.try_recv() {
@@ -110,6 +119,21 @@ fn write_loop(conn: Connection, queue: Receiver<Job>) {
             }
         }
         run_group(&conn, group.drain(..));
+        since_checkpoint += 1;
+    }
+}
+
+/// Groups committed between two merges of the WAL at the most.
+const CHECKPOINT_EVERY: usize = 64;
+
+/// Whether no job is waiting (a job found is kept in `group`).
+fn queue_is_idle(queue: &Receiver<Job>, group: &mut Vec<Job>) -> bool {
+    match queue.try_recv() {
+        Ok(job) => {
+            group.push(job);
+            false
+        }
+        Err(_) => true,
     }
 }
 
@@ -143,16 +167,15 @@ fn run_group(conn: &Connection, jobs: impl Iterator<Item = Job>) {
         return;
     }
     let mut replies = Vec::new();
+    let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([])).is_ok();
     for job in jobs {
-        let saved = conn.execute_batch("SAVEPOINT job").is_ok();
+        let saved = run("SAVEPOINT job");
         let (ok, reply) = job(Ok(conn));
         if saved {
-            let end = if ok {
-                "RELEASE job"
-            } else {
-                "ROLLBACK TO job; RELEASE job"
-            };
-            let _ = conn.execute_batch(end);
+            if !ok {
+                run("ROLLBACK TO job");
+            }
+            run("RELEASE job");
         }
         replies.push(reply);
     }

@@ -166,9 +166,16 @@ pub(super) fn release(conn: &Connection, lease: &Lease) -> Result<(), StoreError
 pub(super) fn commit(conn: &Connection, me: &Owner, lease: &Lease, rows: &Rows) -> Result<(), StoreError> {
     let epoch = to_i64(lease.epoch)?;
     if let Some((record, graph, created)) = &rows.create {
-        conn.prepare_cached("INSERT OR IGNORE INTO graphs (hash, json) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![record.graph_hash, graph]))
+        // Most runs share their graph with earlier ones: look before copying it in.
+        let known = conn
+            .prepare_cached("SELECT 1 FROM graphs WHERE hash = ?1")
+            .and_then(|mut s| s.exists(params![record.graph_hash]))
             .map_err(io)?;
+        if !known {
+            conn.prepare_cached("INSERT INTO graphs (hash, json) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![record.graph_hash, graph]))
+                .map_err(io)?;
+        }
         let inserted = conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO runs (id, workflow, graph_hash, options, status, node, created, updated, state,
