@@ -100,18 +100,27 @@ fn write_loop(conn: Connection, queue: Receiver<Job>) {
     let mut group: Vec<Job> = Vec::with_capacity(GROUP);
     let mut since_checkpoint = 0usize;
     loop {
-        // The WAL is merged into the database when the writer has nothing
-        // else to do (or after many groups), never inside a commit a run waits for.
-        if since_checkpoint >= CHECKPOINT_EVERY || (since_checkpoint > 0 && queue_is_idle(&queue, &mut group)) {
-            let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+        // The WAL is merged into the database when the writer is about to
+        // sleep (nothing came while it lingered), or after many groups under
+        // constant load; never inside a commit a run waits for.
+        if since_checkpoint >= CHECKPOINT_EVERY {
+            checkpoint(&conn);
             since_checkpoint = 0;
         }
-        if group.is_empty() {
-            match next_job(&queue) {
-                Some(job) => group.push(job),
-                None => return,
+        let job = match linger(&queue) {
+            Some(job) => job,
+            None => {
+                if since_checkpoint > 0 {
+                    checkpoint(&conn);
+                    since_checkpoint = 0;
+                }
+                match wait(&queue) {
+                    Some(job) => job,
+                    None => return,
+                }
             }
-        }
+        };
+        group.push(job);
         while group.len() < GROUP {
             match queue.try_recv() {
                 Ok(job) => group.push(job),
@@ -124,22 +133,14 @@ fn write_loop(conn: Connection, queue: Receiver<Job>) {
 }
 
 /// Groups committed between two merges of the WAL at the most.
-const CHECKPOINT_EVERY: usize = 64;
+const CHECKPOINT_EVERY: usize = 1000;
 
-/// Whether no job is waiting (a job found is kept in `group`).
-fn queue_is_idle(queue: &Receiver<Job>, group: &mut Vec<Job>) -> bool {
-    match queue.try_recv() {
-        Ok(job) => {
-            group.push(job);
-            false
-        }
-        Err(_) => true,
-    }
+fn checkpoint(conn: &Connection) {
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
 }
 
-/// The next job: looked for briefly without sleeping, then waited for.
-/// `None` once every handle has gone.
-fn next_job(queue: &Receiver<Job>) -> Option<Job> {
+/// The next job if one comes within [`LINGER`], looked for without sleeping.
+fn linger(queue: &Receiver<Job>) -> Option<Job> {
     let start = Instant::now();
     while start.elapsed() < LINGER {
         match queue.try_recv() {
@@ -148,6 +149,11 @@ fn next_job(queue: &Receiver<Job>) -> Option<Job> {
             Err(TryRecvError::Empty) => std::hint::spin_loop(),
         }
     }
+    None
+}
+
+/// The next job, waited for; `None` once every handle has gone.
+fn wait(queue: &Receiver<Job>) -> Option<Job> {
     loop {
         match queue.recv_timeout(Duration::from_secs(3600)) {
             Ok(job) => return Some(job),
