@@ -24,17 +24,10 @@ pub(super) struct Hold {
 }
 
 impl Hold {
-    /// Holds `lease`; `false` when this process already holds the run.
+    /// Holds `lease`; `None` when this process already holds the run.
     pub(super) fn new(store: Arc<dyn Store>, lease: Lease, ttl: Duration, held: Held) -> Option<Hold> {
-        let fresh = held.lock().is_ok_and(|mut h| h.insert(lease.run_id.clone()));
-        fresh.then_some(Hold {
-            store,
-            lease,
-            ttl,
-            held,
-            released: false,
-            renewed: std::time::Instant::now(),
-        })
+        let fresh = Hold::claim(&held, &lease.run_id);
+        fresh.then(|| Hold::claimed(store, lease, ttl, held))
     }
 
     /// Marks a run as held by this process: `false` when it already is.

@@ -3,19 +3,20 @@
 //! refuses the run before its first step.
 
 use super::Run;
+use super::connect::connect_models;
 use super::lease::{Held, Hold};
 pub use super::start_error::StartError;
 use crate::clock::{Clock, SystemClock};
 use crate::event::EventBody;
+use crate::model::Model;
 use crate::model::breaker::{Breaker, BreakerSettings};
 use crate::model::scripted::Script;
-use crate::model::{Model, connect};
 use crate::program::Program;
 use crate::secrets::{MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
 use crate::state::{Position, RunState, RunStatus};
 use crate::store::{Delivery, Lease, RunRecord, Store, StoreError};
 use crate::tools::{HostTool, Toolbox};
-use flow_graph::{Node, VariableKind};
+use flow_graph::VariableKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -449,76 +450,6 @@ impl Runtime {
             confirmed: tokio::sync::watch::Sender::new(0),
         })
     }
-}
-
-/// Connects every model group the graph uses, with the run's replacements.
-fn connect_models(
-    program: &Program,
-    options: &RunOptions,
-    cache: &std::sync::Mutex<HashMap<String, Connected>>,
-    breaker: BreakerSettings,
-) -> Result<HashMap<String, Vec<Connected>>, StartError> {
-    if let Some(unknown) = options.models.keys().find(|g| !program.graph.models.contains_key(*g)) {
-        return Err(StartError::UnknownModelGroup {
-            group: unknown.clone(),
-            known: program.graph.models.keys().cloned().collect(),
-        });
-    }
-    let mut used: Vec<&String> = program.graph.workflow.default_model.iter().collect();
-    for node in &program.graph.nodes {
-        match node {
-            Node::Agent(a) => used.extend(a.model.iter()),
-            Node::Route(r) => used.extend(r.model.iter()),
-            _ => {}
-        }
-    }
-    let mut out = HashMap::new();
-    for group in used {
-        if out.contains_key(group) {
-            continue;
-        }
-        let specs: Vec<(String, String)> = match options.models.get(group) {
-            Some(s) => {
-                let (p, m) = s.split_once(':').ok_or_else(|| StartError::BadModelSpec {
-                    group: group.clone(),
-                    spec: s.clone(),
-                })?;
-                vec![(p.to_string(), m.to_string())]
-            }
-            None => program
-                .graph
-                .models
-                .get(group)
-                .map(|ms| ms.iter().map(|m| (m.provider.clone(), m.model.clone())).collect())
-                .unwrap_or_default(),
-        };
-        let mut models = Vec::new();
-        for (provider, model) in specs {
-            let key = format!("{provider}:{model}");
-            let cached = cache.lock().ok().and_then(|c| c.get(&key).cloned());
-            let m = match cached {
-                Some(m) => m,
-                None => {
-                    let m = connect(&provider, &model).map_err(|e| StartError::ModelUnavailable {
-                        group: group.clone(),
-                        spec: key.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    let m = Connected {
-                        model: m,
-                        breaker: Arc::new(Breaker::new(breaker)),
-                    };
-                    if let Ok(mut c) = cache.lock() {
-                        c.insert(key, m.clone());
-                    }
-                    m
-                }
-            };
-            models.push(m);
-        }
-        out.insert(group.clone(), models);
-    }
-    Ok(out)
 }
 
 /// The variables at start: inputs given or defaulted, vars defaulted; every input checked.

@@ -36,6 +36,8 @@ mod tests {
     /// The engine's sources, each with its name.
     const SOURCES: &[(&str, &str)] = &[
         ("mod.rs", include_str!("mod.rs")),
+        ("commit.rs", include_str!("commit.rs")),
+        ("lease.rs", include_str!("lease.rs")),
         ("nodes.rs", include_str!("nodes.rs")),
         ("exits.rs", include_str!("exits.rs")),
         ("silence.rs", include_str!("silence.rs")),
