@@ -14,7 +14,7 @@ use crate::model::scripted::Script;
 use crate::program::Program;
 use crate::secrets::{MIN_SECRET_CHARS, Redactor, short_secrets_allowed};
 use crate::state::{Position, RunState, RunStatus};
-use crate::store::{Delivery, Lease, RunRecord, Store, StoreError};
+use crate::store::{Delivery, Lease, RunRecord, Store};
 use crate::tools::{HostTool, Toolbox};
 use flow_graph::VariableKind;
 use serde::{Deserialize, Serialize};
@@ -159,12 +159,7 @@ impl Runtime {
     /// [`Run::take_inbox`]); its `seq`. Use it for a run another task or
     /// process may hold; a host holding the run calls [`Run::deliver`].
     pub async fn post(&self, run_id: &str, delivery: &Delivery) -> Result<u64, StartError> {
-        self.store.post(run_id, delivery).await.map_err(|e| match e {
-            StoreError::NotFound { .. } => StartError::RunNotFound {
-                run_id: run_id.to_string(),
-            },
-            e => StartError::from(e),
-        })
+        self.store.post(run_id, delivery).await.map_err(StartError::from)
     }
 
     /// Fires every timer due by now: for each run whose pause deadline has
@@ -323,12 +318,7 @@ impl Runtime {
             Ok(lease) => lease,
             Err(e) => {
                 Hold::unclaim(&self.held, run_id);
-                return Err(match e {
-                    StoreError::NotFound { .. } => StartError::RunNotFound {
-                        run_id: run_id.to_string(),
-                    },
-                    e => StartError::from(e),
-                });
+                return Err(StartError::from(e));
             }
         };
         let mut hold = Some(Hold::claimed(
