@@ -133,6 +133,9 @@ pub enum EventBody {
         node: String,
         /// `message`, `approve`, `reject`, `return`, `timeout` or `retry`.
         with: String,
+        /// The reviewer's or human's note with an approval's decision or a handoff's return.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// The run completed.
     RunCompleted {

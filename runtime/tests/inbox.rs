@@ -134,6 +134,7 @@ fn an_approval_and_its_timeout_in_the_inbox_give_one_outcome() {
         let approve = Delivery::Approval {
             pause: Some(pause),
             approve: true,
+            note: None,
         };
         let timeout = Delivery::Timeout { pause };
         let order = if approval_first {
@@ -171,6 +172,7 @@ fn a_timeout_before_the_deadline_is_refused_and_the_approval_decides() {
     let approve = Delivery::Approval {
         pause: Some(pause),
         approve: true,
+        note: None,
     };
     tokio.block_on(runtime.post(&id, &approve)).unwrap();
     let mut run = load(&runtime, &tokio, &id).unwrap();
@@ -196,6 +198,7 @@ fn an_answer_naming_another_pause_is_refused_and_changes_nothing() {
     let wrong = Delivery::Approval {
         pause: Some(pause + 7),
         approve: true,
+        note: None,
     };
     let err = tokio.block_on(run.deliver(wrong, &mut VecDeque::new())).unwrap_err();
     assert!(
@@ -285,6 +288,7 @@ fn a_holder_whose_lease_was_taken_cannot_commit() {
     let approve = Delivery::Approval {
         pause: Some(pause),
         approve: true,
+        note: None,
     };
     let err = tokio
         .block_on(stalled.deliver(approve.clone(), &mut VecDeque::new()))
@@ -301,10 +305,36 @@ fn a_holder_whose_lease_was_taken_cannot_commit() {
     let reject = Delivery::Approval {
         pause: Some(pause),
         approve: false,
+        note: None,
     };
     let status = tokio.block_on(taker.deliver(reject, &mut VecDeque::new())).unwrap();
     assert_eq!(status, RunStatus::Completed);
     assert_eq!(outcome(store.as_ref(), &id).as_deref(), Some("rejected"));
     drop((stalled, taker));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_reviewers_note_is_recorded_in_the_resumed_event() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let clock = clock();
+    let runtime = runtime(&store, &clock);
+    let tokio = tokio();
+    let (id, pause) = waiting(&runtime, &tokio);
+    let approve = Delivery::Approval {
+        pause: Some(pause),
+        approve: true,
+        note: Some("checked the invoice".into()),
+    };
+    let mut run = load(&runtime, &tokio, &id).unwrap();
+    tokio
+        .block_on(run.deliver(approve, &mut VecDeque::new()))
+        .unwrap();
+    let resumed: Vec<_> = events(store.as_ref(), &id)
+        .into_iter()
+        .filter(|e| e["type"] == "resumed")
+        .collect();
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0]["note"], "checked the invoice");
+    assert_eq!(resumed[0]["with"], "approve");
 }

@@ -61,16 +61,23 @@ impl Run {
             Answer::Approve => Delivery::Approval {
                 pause: None,
                 approve: true,
+                note: None,
             },
             Answer::Reject => Delivery::Approval {
                 pause: None,
                 approve: false,
+                note: None,
             },
             Answer::Return => Delivery::Return {
                 pause: None,
                 set: Default::default(),
+                note: None,
             },
-            Answer::ReturnWith(set) => Delivery::Return { pause: None, set },
+            Answer::ReturnWith(set) => Delivery::Return {
+                pause: None,
+                set,
+                note: None,
+            },
         };
         self.deliver(delivery, inbox).await
     }
@@ -136,20 +143,21 @@ impl Run {
                 };
                 self.run(&mut first).await
             }
-            Delivery::Approval { pause, approve } => {
+            Delivery::Approval { pause, approve, note } => {
                 self.check_pause(pause)?;
-                self.answer_pause(Some(if approve { Answer::Approve } else { Answer::Reject }))?;
+                let answer = if approve { Answer::Approve } else { Answer::Reject };
+                self.answer_pause(Some(answer), note)?;
                 self.commit().await?;
                 self.run(inbox).await
             }
-            Delivery::Return { pause, set } => {
+            Delivery::Return { pause, set, note } => {
                 self.check_pause(pause)?;
                 let answer = if set.is_empty() {
                     Answer::Return
                 } else {
                     Answer::ReturnWith(set)
                 };
-                self.answer_pause(Some(answer))?;
+                self.answer_pause(Some(answer), note)?;
                 self.commit().await?;
                 self.run(inbox).await
             }
@@ -165,7 +173,7 @@ impl Run {
                     let node = self.state.node().to_string();
                     self.take_silence(&node);
                 } else {
-                    self.answer_pause(None)?;
+                    self.answer_pause(None, None)?;
                 }
                 self.commit().await?;
                 self.run(inbox).await

@@ -176,6 +176,22 @@ impl Run {
         &self.program
     }
 
+    /// Records where a run that is not stored yet came from (its mode, its
+    /// trigger, the service's revision): written with its first commit. The
+    /// default is a live run started by `flow run`. Refused once the run is stored.
+    pub fn set_origin(&mut self, origin: crate::store::Origin) -> Result<(), RunError> {
+        match &mut self.create {
+            Some(record) => {
+                record.origin = origin;
+                Ok(())
+            }
+            None => Err(AnswerError::AlreadyStored {
+                run_id: self.state.run_id.clone(),
+            }
+            .into()),
+        }
+    }
+
     /// Calls `listener` with every event of this run once it is committed.
     pub fn on_event(&mut self, listener: impl FnMut(&Event) + Send + 'static) {
         self.listeners.push(Box::new(listener));
@@ -286,6 +302,7 @@ impl Run {
         let resumed = EventBody::Resumed {
             node: node.clone(),
             with: "retry".into(),
+            note: None,
         };
         self.move_to(RunStatus::Running, position, Some(resumed));
         self.commit().await?;

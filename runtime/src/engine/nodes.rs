@@ -121,6 +121,7 @@ impl Run {
             self.emit(EventBody::Resumed {
                 node: id.to_string(),
                 with: "message".into(),
+                note: None,
             });
         }
         let position = Position::Waiting {
@@ -417,7 +418,7 @@ impl Run {
     }
 
     /// Applies an answer (or, with `None`, an expired deadline) to the current pause.
-    pub(super) fn answer_pause(&mut self, answer: Option<Answer>) -> Result<(), RunError> {
+    pub(super) fn answer_pause(&mut self, answer: Option<Answer>, note: Option<String>) -> Result<(), RunError> {
         let Position::Waiting { node: id, .. } = self.state.position.clone() else {
             return Err(AnswerError::NotPaused {
                 run_id: self.state.run_id.clone(),
@@ -470,6 +471,7 @@ impl Run {
         let resumed = EventBody::Resumed {
             node: id.clone(),
             with: with.into(),
+            note: note.map(|n| self.toolbox.redactor.redact(&n)),
         };
         self.move_to(RunStatus::Running, self.here(), Some(resumed));
         self.set_returned(&id, returned);

@@ -74,6 +74,11 @@ pub enum AnswerError {
         /// The run.
         run_id: String,
     },
+    /// The run's origin was given after it was stored.
+    AlreadyStored {
+        /// The run.
+        run_id: String,
+    },
     /// The run waits for an approval at `node`, and the answer was not one.
     WaitsForApproval {
         /// The run.
@@ -172,6 +177,7 @@ impl AnswerError {
         match self {
             AnswerError::NotWaitingForMessage { .. }
             | AnswerError::NotPaused { .. }
+            | AnswerError::AlreadyStored { .. }
             | AnswerError::WaitsForApproval { .. }
             | AnswerError::WaitsForHuman { .. }
             | AnswerError::WaitsForMessage { .. }
@@ -196,6 +202,9 @@ impl fmt::Display for AnswerError {
                 write!(f, "run {run_id} is {}, not waiting for a user message", status.as_str())
             }
             AnswerError::NotPaused { run_id } => write!(f, "run {run_id} is not paused"),
+            AnswerError::AlreadyStored { run_id } => {
+                write!(f, "run {run_id} is stored already: its origin cannot change")
+            }
             AnswerError::WaitsForApproval { run_id, node } => {
                 write!(
                     f,

@@ -57,6 +57,7 @@ impl Run {
             matches!(self.state.position, Position::Waiting { paused: true, .. }).then(|| EventBody::Resumed {
                 node: id.to_string(),
                 with: "silence".into(),
+                note: None,
             });
         self.move_to(RunStatus::Running, self.here(), resumed);
         self.take(id, edge);

@@ -105,6 +105,9 @@ pub struct Runtime {
     lease_ttl: Duration,
     /// The runs this runtime holds now.
     held: Held,
+    /// Programs of loaded runs by graph hash, so a run loaded at every turn
+    /// does not parse and check its graph again.
+    programs: std::sync::Mutex<HashMap<String, Arc<Program>>>,
 }
 
 /// The lease time to live unless `FLOW_LEASE_TTL` (seconds) says otherwise.
@@ -140,6 +143,7 @@ impl Runtime {
             owner: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
             lease_ttl: lease_ttl_from_env(),
             held: Held::default(),
+            programs: std::sync::Mutex::default(),
         }
     }
 
@@ -280,6 +284,7 @@ impl Runtime {
             options: serde_json::to_value(&options).map_err(|e| StartError::Internal {
                 reason: format!("the run's options do not serialise: {e}"),
             })?,
+            origin: crate::store::Origin::default(),
         };
         let mut run = self.assemble(program, state, Vec::new(), &options, secrets, &mut Some(hold))?;
         run.create = Some(record);
@@ -345,14 +350,7 @@ impl Runtime {
         let stored = self.store.load(run_id).await?.ok_or_else(|| StartError::RunNotFound {
             run_id: run_id.to_string(),
         })?;
-        let json = self
-            .store
-            .graph(&stored.record.graph_hash)
-            .await?
-            .ok_or_else(|| StartError::GraphMissing {
-                run_id: run_id.to_string(),
-            })?;
-        let program = Arc::new(Program::from_json(&json)?);
+        let program = self.program_of(run_id, &stored.record.graph_hash).await?;
         let mut options: RunOptions = serde_json::from_value(stored.record.options.clone()).unwrap_or_default();
         let (models, secrets) = prepare(&program)?;
         options.models.extend(models);
@@ -369,6 +367,25 @@ impl Runtime {
         run.confirmed.send_replace(stored.version);
         run.at = at;
         Ok(run)
+    }
+
+    /// The program of a stored graph, parsed and checked once per runtime.
+    async fn program_of(&self, run_id: &str, hash: &str) -> Result<Arc<Program>, StartError> {
+        if let Some(known) = self.programs.lock().ok().and_then(|p| p.get(hash).cloned()) {
+            return Ok(known);
+        }
+        let json = self.store.graph(hash).await?.ok_or_else(|| StartError::GraphMissing {
+            run_id: run_id.to_string(),
+        })?;
+        let program = Arc::new(Program::from_json(&json)?);
+        if let Ok(mut programs) = self.programs.lock() {
+            // A bound on what a long-lived host keeps: graphs are few, runs many.
+            if programs.len() >= 256 {
+                programs.clear();
+            }
+            programs.insert(hash.to_string(), Arc::clone(&program));
+        }
+        Ok(program)
     }
 
     fn assemble(

@@ -102,6 +102,7 @@ fn answer_errors() -> Vec<AnswerError> {
             status: RunStatus::WaitingForApproval,
         },
         AnswerError::NotPaused { run_id: s("r") },
+        AnswerError::AlreadyStored { run_id: s("r") },
         AnswerError::WaitsForApproval {
             run_id: s("r"),
             node: s("n"),
@@ -157,6 +158,7 @@ fn answer_errors() -> Vec<AnswerError> {
         match e {
             AnswerError::NotWaitingForMessage { .. }
             | AnswerError::NotPaused { .. }
+            | AnswerError::AlreadyStored { .. }
             | AnswerError::WaitsForApproval { .. }
             | AnswerError::WaitsForHuman { .. }
             | AnswerError::WaitsForMessage { .. }

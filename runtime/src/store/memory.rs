@@ -3,8 +3,8 @@
 //! few map operations of each call, never across an await.
 
 use super::{
-    Checkpoint, Delivery, Lease, Pending, Posted, RunRecord, RunSummary, Store, StoreError, StoredRun, Timer,
-    TimerChange, expiry, now_ms,
+    Checkpoint, Delivery, Lease, Pending, PendingChange, Posted, RunQuery, RunRecord, RunRow, RunSummary, Store,
+    StoreError, StoredRun, Timer, TimerChange, expiry, now_ms,
 };
 use crate::state::{ChatMessage, RunState};
 use std::collections::HashMap;
@@ -21,12 +21,15 @@ struct MemoryRun {
     timer: Option<Timer>,
     inbox: Vec<Posted>,
     posted: u64,
+    position: u64,
+    pending: Option<serde_json::Value>,
 }
 
 #[derive(Default)]
 struct Inner {
     runs: HashMap<String, MemoryRun>,
     graphs: HashMap<String, String>,
+    created: u64,
 }
 
 /// Runs kept in this process's memory.
@@ -106,6 +109,7 @@ impl Store for MemoryStore {
             state: r.state.clone(),
             messages: r.messages.clone(),
             version: r.version,
+            pending: r.pending.clone(),
         }))
     }
 
@@ -173,6 +177,38 @@ impl Store for MemoryStore {
             .map(|r| r.inbox.clone())
             .unwrap_or_default())
     }
+
+    async fn query(&self, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
+        let inner = self.inner()?;
+        let mut rows: Vec<&MemoryRun> = inner
+            .runs
+            .values()
+            .filter(|r| query.admits(&r.record, &r.state, r.position))
+            .collect();
+        rows.sort_by(|a, b| b.position.cmp(&a.position));
+        Ok(rows
+            .into_iter()
+            .take(query.limit)
+            .map(|r| RunRow {
+                position: r.position,
+                record: r.record.clone(),
+                state: r.state.clone(),
+                pending: r.pending.clone(),
+            })
+            .collect())
+    }
+
+    async fn delete_finished(&self, run_id: &str) -> Result<bool, StoreError> {
+        let mut inner = self.inner()?;
+        let run = inner.runs.get(run_id).ok_or_else(|| StoreError::NotFound {
+            run_id: run_id.to_string(),
+        })?;
+        if !run.state.status.is_finished() {
+            return Ok(false);
+        }
+        inner.runs.remove(run_id);
+        Ok(true)
+    }
 }
 
 impl MemoryStore {
@@ -188,6 +224,8 @@ impl MemoryStore {
                 .graphs
                 .entry(record.graph_hash.clone())
                 .or_insert_with(|| graph.to_string());
+            inner.created += 1;
+            let position = inner.created;
             inner.runs.insert(
                 run_id.to_string(),
                 MemoryRun {
@@ -200,6 +238,8 @@ impl MemoryStore {
                     timer: None,
                     inbox: Vec::new(),
                     posted: 0,
+                    position,
+                    pending: None,
                 },
             );
         }
@@ -238,6 +278,11 @@ impl MemoryStore {
         }
         if let Some(upto) = cp.consumed {
             run.inbox.retain(|p| p.seq > upto);
+        }
+        match cp.pending() {
+            PendingChange::Keep => {}
+            PendingChange::Set(paused) => run.pending = Some(paused),
+            PendingChange::Clear => run.pending = None,
         }
         Ok(())
     }

@@ -38,6 +38,81 @@ pub struct RunRecord {
     pub graph_hash: String,
     /// The run's options (model replacements, tool stubs) as JSON.
     pub options: Value,
+    /// Where it came from and how it counts.
+    pub origin: Origin,
+}
+
+/// Whether a run counts: `live` runs are the product's, `test` runs are
+/// playground sessions, left out of live lists and metrics (SERVER.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    /// A real conversation.
+    #[default]
+    Live,
+    /// A playground session.
+    Test,
+}
+
+impl RunMode {
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Live => "live",
+            RunMode::Test => "test",
+        }
+    }
+}
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    /// `flow run` (the default).
+    #[default]
+    Cli,
+    /// The service's API.
+    Api,
+    /// A schedule.
+    Schedule,
+    /// An inbound hook.
+    Hook,
+}
+
+impl TriggerKind {
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Cli => "cli",
+            TriggerKind::Api => "api",
+            TriggerKind::Schedule => "schedule",
+            TriggerKind::Hook => "hook",
+        }
+    }
+
+    /// The kind of a name.
+    pub fn parse(name: &str) -> Option<TriggerKind> {
+        match name {
+            "cli" => Some(TriggerKind::Cli),
+            "api" => Some(TriggerKind::Api),
+            "schedule" => Some(TriggerKind::Schedule),
+            "hook" => Some(TriggerKind::Hook),
+            _ => None,
+        }
+    }
+}
+
+/// Where a run came from: written once, with the run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// Live or test.
+    pub mode: RunMode,
+    /// What started it.
+    pub trigger: TriggerKind,
+    /// The schedule's or hook's id (or the API key's name), if any.
+    pub trigger_id: Option<String>,
+    /// The service's revision of the workflow it runs, if it was started from one.
+    pub revision: Option<u64>,
 }
 
 /// The right to write one run, until `expires` (milliseconds since the Unix
@@ -118,6 +193,9 @@ pub enum Delivery {
         pause: Option<u64>,
         /// Approve or reject.
         approve: bool,
+        /// The reviewer's note, recorded in the `resumed` event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// A human hands a handoff back, optionally setting variables.
     Return {
@@ -126,6 +204,9 @@ pub enum Delivery {
         /// Variables to set first.
         #[serde(default)]
         set: serde_json::Map<String, Value>,
+        /// The human's note, recorded in the `resumed` event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// A pause's deadline passed (posted by its timer).
     Timeout {
@@ -179,6 +260,82 @@ pub struct StoredRun {
     pub messages: Vec<ChatMessage>,
     /// The version of its last commit (the next commit follows it).
     pub version: u64,
+    /// What it waits for at a handoff or an approval: its `paused` event, as JSON.
+    pub pending: Option<Value>,
+}
+
+/// A run as listed by [`Store::query`]: its record and last state, without its conversation.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    /// Its place in the store's order of creation (a cursor: later runs have larger ones).
+    pub position: u64,
+    /// Its record.
+    pub record: RunRecord,
+    /// Its last checkpointed state.
+    pub state: RunState,
+    /// What it waits for at a handoff or an approval: its `paused` event, as JSON.
+    pub pending: Option<Value>,
+}
+
+/// Which runs [`Store::query`] lists, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunQuery {
+    /// Only this workflow's.
+    pub workflow: Option<String>,
+    /// Only runs in one of these states (empty: any).
+    pub statuses: Vec<crate::state::RunStatus>,
+    /// Only this mode's.
+    pub mode: Option<RunMode>,
+    /// Only runs started by something other than this.
+    pub not_trigger: Option<TriggerKind>,
+    /// Only runs created before the one at this position.
+    pub before: Option<u64>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl RunQuery {
+    /// Whether a run is listed (the memory store's filter; SQL backends say the same in SQL).
+    pub fn admits(&self, record: &RunRecord, state: &RunState, position: u64) -> bool {
+        self.workflow.as_ref().is_none_or(|w| *w == record.workflow)
+            && (self.statuses.is_empty() || self.statuses.contains(&state.status))
+            && self.mode.is_none_or(|m| m == record.origin.mode)
+            && self.not_trigger.is_none_or(|t| t != record.origin.trigger)
+            && self.before.is_none_or(|b| position < b)
+    }
+}
+
+/// What a step did to the pause a run waits at (for [`RunRow::pending`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingChange {
+    /// Left as it was.
+    Keep,
+    /// The run paused at a handoff or approval: its `paused` event.
+    Set(Value),
+    /// The run no longer waits at one.
+    Clear,
+}
+
+impl Checkpoint<'_> {
+    /// What this step did to the run's pending handoff or approval.
+    pub fn pending(&self) -> PendingChange {
+        use crate::state::RunStatus;
+        if !matches!(
+            self.state.status,
+            RunStatus::WaitingForHuman | RunStatus::WaitingForApproval
+        ) {
+            return PendingChange::Clear;
+        }
+        match self
+            .events
+            .iter()
+            .rev()
+            .find(|e| matches!(e.body, crate::event::EventBody::Paused { .. }))
+        {
+            Some(paused) => PendingChange::Set(paused.to_json()),
+            None => PendingChange::Keep,
+        }
+    }
 }
 
 /// One line of `flow runs`.
@@ -239,4 +396,10 @@ pub trait Store: Send + Sync {
     async fn post(&self, run_id: &str, delivery: &Delivery) -> Result<u64, StoreError>;
     /// A run's deliveries not yet taken, in the order they were posted.
     async fn inbox(&self, run_id: &str) -> Result<Vec<Posted>, StoreError>;
+    /// Runs matching a query, the most recently created first.
+    async fn query(&self, query: &RunQuery) -> Result<Vec<RunRow>, StoreError>;
+    /// Deletes a finished run with its events, messages and inbox: false
+    /// (and nothing deleted) when it has not finished;
+    /// [`StoreError::NotFound`] for an unknown run.
+    async fn delete_finished(&self, run_id: &str) -> Result<bool, StoreError>;
 }

@@ -17,7 +17,9 @@ mod schema;
 mod sql;
 
 use super::sqlite_writer::Writer;
-use super::{Checkpoint, Delivery, Lease, Pending, Posted, RunSummary, Store, StoreError, StoredRun, Timer};
+use super::{
+    Checkpoint, Delivery, Lease, Pending, Posted, RunQuery, RunRow, RunSummary, Store, StoreError, StoredRun, Timer,
+};
 use rusqlite::{Connection, OpenFlags};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -280,6 +282,16 @@ impl Store for SqliteStore {
     async fn inbox(&self, run_id: &str) -> Result<Vec<Posted>, StoreError> {
         let run_id = run_id.to_string();
         self.read(move |conn| sql::inbox(conn, &run_id)).await
+    }
+
+    async fn query(&self, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| sql::query(conn, &query)).await
+    }
+
+    async fn delete_finished(&self, run_id: &str) -> Result<bool, StoreError> {
+        let run_id = run_id.to_string();
+        self.write(move |conn, _| sql::delete_finished(conn, &run_id)).await
     }
 }
 

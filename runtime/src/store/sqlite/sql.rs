@@ -4,7 +4,8 @@
 use super::Owner;
 use crate::state::{ChatMessage, RunState};
 use crate::store::{
-    Checkpoint, Lease, Posted, RunRecord, RunSummary, StoreError, StoredRun, Timer, TimerChange, expiry, now_ms,
+    Checkpoint, Lease, Origin, PendingChange, Posted, RunMode, RunQuery, RunRecord, RunRow, RunSummary, StoreError,
+    StoredRun, Timer, TimerChange, TriggerKind, expiry, now_ms,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub(super) struct Rows {
     timer: TimerChange,
     consumed: Option<i64>,
     create: Option<(RunRecord, String, String)>,
+    pending: PendingChange,
 }
 
 impl Rows {
@@ -68,6 +70,7 @@ impl Rows {
             create: cp
                 .create
                 .map(|(record, graph)| (record.clone(), graph.to_string(), cp.state.created.clone())),
+            pending: cp.pending(),
         })
     }
 }
@@ -166,6 +169,7 @@ pub(super) fn release(conn: &Connection, lease: &Lease) -> Result<(), StoreError
 pub(super) fn commit(conn: &Connection, me: &Owner, lease: &Lease, rows: &Rows) -> Result<(), StoreError> {
     let epoch = to_i64(lease.epoch)?;
     if let Some((record, graph, created)) = &rows.create {
+        let revision = record.origin.revision.map(to_i64).transpose()?;
         // Most runs share their graph with earlier ones: look before copying it in.
         let known = conn
             .prepare_cached("SELECT 1 FROM graphs WHERE hash = ?1")
@@ -179,8 +183,8 @@ pub(super) fn commit(conn: &Connection, me: &Owner, lease: &Lease, rows: &Rows) 
         let inserted = conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO runs (id, workflow, graph_hash, options, status, node, created, updated, state,
-                   version, lease_owner, lease_epoch, lease_expires, lease_store)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13)",
+                   version, lease_owner, lease_epoch, lease_expires, lease_store, mode, trigger_kind, trigger_id, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -196,7 +200,11 @@ pub(super) fn commit(conn: &Connection, me: &Owner, lease: &Lease, rows: &Rows) 
                     lease.owner,
                     epoch,
                     lease.expires_ms,
-                    me.token
+                    me.token,
+                    record.origin.mode.as_str(),
+                    record.origin.trigger.as_str(),
+                    record.origin.trigger_id,
+                    revision
                 ])
             })
             .map_err(io)?;
@@ -239,6 +247,16 @@ pub(super) fn commit(conn: &Connection, me: &Owner, lease: &Lease, rows: &Rows) 
         .map_err(io)?;
     for (idx, json) in &rows.messages {
         insert.execute(params![rows.run_id, idx, json]).map_err(io)?;
+    }
+    let pending = match &rows.pending {
+        PendingChange::Keep => None,
+        PendingChange::Set(paused) => Some(Some(paused.to_string())),
+        PendingChange::Clear => Some(None),
+    };
+    if let Some(pending) = pending {
+        conn.prepare_cached("UPDATE runs SET pending = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![rows.run_id, pending]))
+            .map_err(io)?;
     }
     match &rows.timer {
         TimerChange::Keep => {}
@@ -287,27 +305,14 @@ fn refusal(conn: &Connection, lease: &Lease, rows: &Rows) -> StoreError {
 
 pub(super) fn load(conn: &Connection, run_id: &str) -> Result<Option<StoredRun>, StoreError> {
     let row = conn
-        .prepare_cached("SELECT workflow, graph_hash, options, state, version FROM runs WHERE id = ?1")
-        .and_then(|mut s| {
-            s.query_row(params![run_id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })
-            .optional()
-        })
+        .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM runs WHERE id = ?1"))
+        .and_then(|mut s| s.query_row(params![run_id], raw_row).optional())
         .map_err(io)?;
-    let Some((workflow, graph_hash, options, state, version)) = row else {
+    let Some(raw) = row else {
         return Ok(None);
     };
-    let state: RunState = serde_json::from_str(&state)
-        .map_err(|e| StoreError::corrupt(format!("run {run_id} has a bad checkpoint: {e}")))?;
-    let options = serde_json::from_str(&options)
-        .map_err(|e| StoreError::corrupt(format!("run {run_id} has bad options: {e}")))?;
+    let version = raw.version;
+    let row = raw.parse()?;
     let mut stmt = conn
         .prepare_cached("SELECT idx, json FROM messages WHERE run_id = ?1 ORDER BY idx")
         .map_err(io)?;
@@ -321,16 +326,148 @@ pub(super) fn load(conn: &Connection, run_id: &str) -> Result<Option<StoredRun>,
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(StoredRun {
-        record: RunRecord {
-            run_id: run_id.to_string(),
-            workflow,
-            graph_hash,
-            options,
-        },
-        state,
+        record: row.record,
+        state: row.state,
         messages,
         version: to_u64(version),
+        pending: row.pending,
     }))
+}
+
+/// The columns [`raw_row`] reads.
+const ROW_COLUMNS: &str =
+    "rowid, id, workflow, graph_hash, options, state, version, mode, trigger_kind, trigger_id, revision, pending";
+
+/// A run's row as read, before its JSON is parsed.
+struct RawRow {
+    position: i64,
+    run_id: String,
+    workflow: String,
+    graph_hash: String,
+    options: String,
+    state: String,
+    version: i64,
+    mode: String,
+    trigger: String,
+    trigger_id: Option<String>,
+    revision: Option<i64>,
+    pending: Option<String>,
+}
+
+fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        position: r.get(0)?,
+        run_id: r.get(1)?,
+        workflow: r.get(2)?,
+        graph_hash: r.get(3)?,
+        options: r.get(4)?,
+        state: r.get(5)?,
+        version: r.get(6)?,
+        mode: r.get(7)?,
+        trigger: r.get(8)?,
+        trigger_id: r.get(9)?,
+        revision: r.get(10)?,
+        pending: r.get(11)?,
+    })
+}
+
+impl RawRow {
+    fn parse(self) -> Result<RunRow, StoreError> {
+        let id = &self.run_id;
+        let state: RunState = serde_json::from_str(&self.state)
+            .map_err(|e| StoreError::corrupt(format!("run {id} has a bad checkpoint: {e}")))?;
+        let options = serde_json::from_str(&self.options)
+            .map_err(|e| StoreError::corrupt(format!("run {id} has bad options: {e}")))?;
+        let pending = self
+            .pending
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::corrupt(format!("run {id} has a bad pending pause: {e}")))?;
+        let mode = match self.mode.as_str() {
+            "test" => RunMode::Test,
+            _ => RunMode::Live,
+        };
+        let trigger = TriggerKind::parse(&self.trigger)
+            .ok_or_else(|| StoreError::corrupt(format!("run {id} has an unknown trigger `{}`", self.trigger)))?;
+        Ok(RunRow {
+            position: to_u64(self.position),
+            record: RunRecord {
+                run_id: self.run_id,
+                workflow: self.workflow,
+                graph_hash: self.graph_hash,
+                options,
+                origin: Origin {
+                    mode,
+                    trigger,
+                    trigger_id: self.trigger_id,
+                    revision: self.revision.map(to_u64),
+                },
+            },
+            state,
+            pending,
+        })
+    }
+}
+
+pub(super) fn query(conn: &Connection, q: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
+    let mut sql = format!("SELECT {ROW_COLUMNS} FROM runs WHERE 1 = 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(workflow) = &q.workflow {
+        args.push(workflow.clone().into());
+        sql.push_str(&format!(" AND workflow = ?{}", args.len()));
+    }
+    if !q.statuses.is_empty() {
+        let mut marks = Vec::new();
+        for status in &q.statuses {
+            args.push(status.as_str().to_string().into());
+            marks.push(format!("?{}", args.len()));
+        }
+        sql.push_str(&format!(" AND status IN ({})", marks.join(", ")));
+    }
+    if let Some(mode) = q.mode {
+        args.push(mode.as_str().to_string().into());
+        sql.push_str(&format!(" AND mode = ?{}", args.len()));
+    }
+    if let Some(trigger) = q.not_trigger {
+        args.push(trigger.as_str().to_string().into());
+        sql.push_str(&format!(" AND trigger_kind <> ?{}", args.len()));
+    }
+    if let Some(before) = q.before {
+        args.push(to_i64(before)?.into());
+        sql.push_str(&format!(" AND rowid < ?{}", args.len()));
+    }
+    args.push(i64::try_from(q.limit).unwrap_or(i64::MAX).into());
+    sql.push_str(&format!(" ORDER BY rowid DESC LIMIT ?{}", args.len()));
+    let mut stmt = conn.prepare_cached(&sql).map_err(io)?;
+    let raws = stmt
+        .query_map(rusqlite::params_from_iter(args), raw_row)
+        .map_err(io)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    raws.into_iter().map(RawRow::parse).collect()
+}
+
+pub(super) fn delete_finished(conn: &Connection, run_id: &str) -> Result<bool, StoreError> {
+    let status: Option<String> = conn
+        .prepare_cached("SELECT status FROM runs WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![run_id], |r| r.get(0)).optional())
+        .map_err(io)?;
+    let status = status.ok_or_else(|| StoreError::NotFound {
+        run_id: run_id.to_string(),
+    })?;
+    if !matches!(status.as_str(), "completed" | "failed" | "cancelled") {
+        return Ok(false);
+    }
+    for table in ["events", "messages", "inbox", "timers"] {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE run_id = ?1"))
+            .and_then(|mut s| s.execute(params![run_id]))
+            .map_err(io)?;
+    }
+    conn.prepare_cached("DELETE FROM runs WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![run_id]))
+        .map_err(io)?;
+    Ok(true)
 }
 
 pub(super) fn graph(conn: &Connection, hash: &str) -> Result<Option<String>, StoreError> {
