@@ -40,6 +40,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// How a host should answer this error.
+    pub fn class(&self) -> crate::ErrorClass {
+        crate::error::store_class(self)
+    }
+
     /// An IO failure with this reason.
     pub fn io(reason: impl fmt::Display) -> StoreError {
         StoreError::Io {
