@@ -1,6 +1,7 @@
 //! `flow serve`: the workflow service (SERVER.md). Workflows and revisions
-//! live in the [`catalog`]; runs in the runtime's store. Routes are one file
-//! per resource under [`routes`]; every refusal is a [`problem::ApiError`].
+//! live in the [`catalog`]; runs in the runtime's store; API keys are made
+//! and hashed by [`keys`]. Routes are one file per resource under
+//! [`routes`]; every refusal is a [`problem::ApiError`].
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -13,7 +14,7 @@ pub mod clock;
 pub mod compile;
 pub mod hub;
 pub mod idempotency;
-
+pub mod keys;
 pub mod metrics;
 pub mod problem;
 pub mod routes;

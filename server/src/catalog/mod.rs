@@ -210,12 +210,7 @@ pub trait Catalog: Send + Sync {
     /// One revision.
     async fn revision(&self, name: &str, revision: u64) -> Result<Option<RevisionRow>, CatalogError>;
     /// Revisions newest first, those below `before`, at most `limit`.
-    async fn revisions(
-        &self,
-        name: &str,
-        before: Option<u64>,
-        limit: usize,
-    ) -> Result<Vec<RevisionRow>, CatalogError>;
+    async fn revisions(&self, name: &str, before: Option<u64>, limit: usize) -> Result<Vec<RevisionRow>, CatalogError>;
     /// Makes a revision the active one. [`CatalogError::NotFound`] for an
     /// unknown workflow or revision, [`CatalogError::Conflict`] for a failed one.
     async fn activate(&self, name: &str, revision: u64, now: &str) -> Result<WorkflowRow, CatalogError>;
@@ -236,6 +231,8 @@ pub trait Catalog: Send + Sync {
     /// in progress after 10 minutes counts as abandoned.
     async fn idem_begin(&self, owner: &str, key: &str, request: &str, now_ms: i64) -> Result<IdemBegin, CatalogError>;
     /// Records the answer of a request begun with [`IdemBegin::Fresh`].
+    /// [`CatalogError::NotFound`] when no request is in progress under that
+    /// key any more (it was abandoned, or counted as abandoned and taken again).
     async fn idem_finish(&self, owner: &str, key: &str, status: u16, body: &[u8]) -> Result<(), CatalogError>;
     /// Forgets a request begun with [`IdemBegin::Fresh`] (its answer is not
     /// kept: a retry is tried afresh).
