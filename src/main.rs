@@ -24,6 +24,7 @@ mod run_cmd;
 mod run_hints;
 mod run_output;
 mod runs_cmd;
+mod serve_cmd;
 mod shown;
 mod spinner;
 mod terminal;
@@ -156,6 +157,8 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         store: Option<PathBuf>,
     },
+    /// Serve workflows, revisions and runs over HTTP (docs/server.md).
+    Serve(serve_cmd::ServeArgs),
     /// Show what the model is sent at a node (system message, tools, exit options).
     Inspect {
         /// The `.flow` file or compiled graph.
@@ -272,6 +275,7 @@ fn main() -> ExitCode {
         },
         Command::Inspect { file, node, json } => inspect_cmd::run(&file, &node, json),
         Command::Lsp => lsp_cmd::run(),
+        Command::Serve(args) => serve_cmd::run(args),
     };
     ExitCode::from(code)
 }

@@ -6,13 +6,13 @@
 //! again (its process-lifetime lock goes, as when a process dies), the memory
 //! store keeps its data and the crashed holder's lease simply lapses.
 
+use flow_runtime::RunStatus;
 use flow_runtime::event::{Event, EventBody};
 use flow_runtime::state::{ChatMessage, RunState};
 use flow_runtime::store::{
     Checkpoint, Delivery, Lease, MemoryStore, Origin, RunMode, RunQuery, RunRecord, SqliteStore, Store, StoreError,
     Timer, TimerChange, TriggerKind,
 };
-use flow_runtime::RunStatus;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -492,7 +492,10 @@ fn runs_are_queried_newest_first_by_origin_and_status(b: &mut dyn Backend) {
     });
     assert_eq!(ids(&next), ["r2", "r1"]);
     // The origin loads with the run.
-    assert_eq!(block(store.load("r3")).unwrap().unwrap().record.origin, api(RunMode::Test, 1));
+    assert_eq!(
+        block(store.load("r3")).unwrap().unwrap().record.origin,
+        api(RunMode::Test, 1)
+    );
 }
 
 fn a_pause_at_an_approval_is_pending_until_answered(b: &mut dyn Backend) {

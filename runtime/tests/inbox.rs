@@ -327,9 +327,7 @@ fn a_reviewers_note_is_recorded_in_the_resumed_event() {
         note: Some("checked the invoice".into()),
     };
     let mut run = load(&runtime, &tokio, &id).unwrap();
-    tokio
-        .block_on(run.deliver(approve, &mut VecDeque::new()))
-        .unwrap();
+    tokio.block_on(run.deliver(approve, &mut VecDeque::new())).unwrap();
     let resumed: Vec<_> = events(store.as_ref(), &id)
         .into_iter()
         .filter(|e| e["type"] == "resumed")

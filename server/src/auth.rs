@@ -49,7 +49,11 @@ pub fn loopback_host(host: &str) -> bool {
         }
     } else {
         host.rsplit_once(':').map_or(host, |(name, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) { name } else { host }
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
         })
     };
     name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1"
@@ -74,7 +78,11 @@ pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: N
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
     let caller = if app.no_auth {
-        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !loopback_host(host) {
             return ApiError::new(
                 Code::Forbidden,
@@ -141,10 +149,24 @@ mod tests {
 
     #[test]
     fn only_loopback_hosts_pass_without_keys() {
-        for ok in ["localhost", "localhost:8080", "127.0.0.1:9", "[::1]:8080", "[::1]", "LOCALHOST"] {
+        for ok in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:9",
+            "[::1]:8080",
+            "[::1]",
+            "LOCALHOST",
+        ] {
             assert!(loopback_host(ok), "{ok}");
         }
-        for bad in ["evil.example", "127.0.0.1.evil.example", "[::2]:80", "", "10.0.0.1:8080", "localhost.evil:80"] {
+        for bad in [
+            "evil.example",
+            "127.0.0.1.evil.example",
+            "[::2]:80",
+            "",
+            "10.0.0.1:8080",
+            "localhost.evil:80",
+        ] {
             assert!(!loopback_host(bad), "{bad}");
         }
     }

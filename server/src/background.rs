@@ -32,7 +32,11 @@ pub async fn timers(app: Arc<App>) {
             }
         };
         for timer in due {
-            if !firing.lock().map(|mut f| f.insert(timer.run_id.clone())).unwrap_or(false) {
+            if !firing
+                .lock()
+                .map(|mut f| f.insert(timer.run_id.clone()))
+                .unwrap_or(false)
+            {
                 continue;
             }
             let (app, firing) = (Arc::clone(&app), Arc::clone(&firing));
@@ -120,7 +124,14 @@ pub async fn retention(app: Arc<App>, days: u32) {
             before = Some(last.position);
             for row in page {
                 let old = row.state.updated.parse::<jiff::Timestamp>().is_ok_and(|t| t < cutoff);
-                if old && app.runtime.store().delete_finished(&row.record.run_id).await.unwrap_or(false) {
+                if old
+                    && app
+                        .runtime
+                        .store()
+                        .delete_finished(&row.record.run_id)
+                        .await
+                        .unwrap_or(false)
+                {
                     deleted += 1;
                 }
             }

@@ -61,6 +61,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         // An unknown field is named by serde as "unknown field `x`": point at it.
         let field = match unknown_field(&what) {
             Some(name) if path == "." => name,
+            Some(name) if path == name || path.ends_with(&format!(".{name}")) => path.clone(),
             Some(name) => format!("{path}.{name}"),
             None => path.clone(),
         };
@@ -134,8 +135,10 @@ pub fn limit(given: Option<&str>) -> Result<usize, ApiError> {
 pub fn number_cursor(given: Option<&str>) -> Result<Option<u64>, ApiError> {
     given
         .map(|text| {
-            text.parse::<u64>()
-                .map_err(|_| ApiError::invalid(format!("`cursor` `{text}` is not a cursor this list gave")).with("field", json!("cursor")))
+            text.parse::<u64>().map_err(|_| {
+                ApiError::invalid(format!("`cursor` `{text}` is not a cursor this list gave"))
+                    .with("field", json!("cursor"))
+            })
         })
         .transpose()
 }
@@ -181,7 +184,10 @@ mod tests {
     #[test]
     fn every_bad_body_names_what_is_wrong() {
         let (d, f) = detail(br#"{"source": 3}"#);
-        assert!(d.starts_with("`source`: invalid type: integer `3`, expected a string"), "{d}");
+        assert!(
+            d.starts_with("`source`: invalid type: integer `3`, expected a string"),
+            "{d}"
+        );
         assert_eq!(f, "source");
         let (d, f) = detail(br#"{"source": "x", "colour": 1}"#);
         assert!(d.contains("unknown field `colour`"), "{d}");
@@ -198,7 +204,7 @@ mod tests {
         let (d, _) = detail(br#"{"source": "x"} trailing"#);
         assert!(d.contains("not well-formed"), "{d}");
         let (d, _) = detail(br#"[1, 2]"#);
-        assert!(d.contains("expected struct Body"), "{d}");
+        assert!(d.contains("invalid type"), "{d}");
         assert!(parse::<Body>(br#"{"source": "x", "activate": true}"#).is_ok());
     }
 

@@ -10,7 +10,15 @@ use flow_runtime::Clock;
 use std::time::Instant;
 
 /// Prefixes of variables no workflow may read as a secret.
-const RESERVED: [&str; 7] = ["FLOW_", "OPENAI_", "ANTHROPIC_", "AZURE_OPENAI_", "GEMINI_", "AWS_", "BEDROCK_"];
+const RESERVED: [&str; 7] = [
+    "FLOW_",
+    "OPENAI_",
+    "ANTHROPIC_",
+    "AZURE_OPENAI_",
+    "GEMINI_",
+    "AWS_",
+    "BEDROCK_",
+];
 
 /// The server's clock: the system's, or one started at an instant and sped up.
 #[derive(Debug, Clone)]
@@ -99,7 +107,7 @@ mod tests {
         let now = clock.now();
         let start: jiff::Timestamp = "2026-01-05T09:00:00Z".parse().unwrap();
         let gone = now.duration_since(start).as_secs_f64();
-        assert!(gone >= 60.0 && gone < 3600.0, "{gone}");
+        assert!((60.0..3600.0).contains(&gone), "{gone}");
         assert!(ServerClock::new(Some("yesterday"), None).is_err());
         assert!(ServerClock::new(Some("2026-01-05T09:00:00Zx0"), None).is_err());
         let plain = ServerClock::new(Some("2026-01-05T09:00:00Z"), None).unwrap();

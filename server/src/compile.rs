@@ -33,10 +33,14 @@ pub fn compile(source: &str) -> Compiled {
     let output = flow_compiler::compile(source, &file);
     let shown = SourceFile::new(&file, source);
     let diagnostics = Value::Array(output.diagnostics.iter().map(|d| render::json(&shown, d)).collect());
-    let graph = output.graph.as_ref().and_then(|g| serde_json::to_string_pretty(g).ok()).map(|mut json| {
-        json.push('\n');
-        json
-    });
+    let graph = output
+        .graph
+        .as_ref()
+        .and_then(|g| serde_json::to_string_pretty(g).ok())
+        .map(|mut json| {
+            json.push('\n');
+            json
+        });
     let graph_hash = graph.as_ref().map(|bytes| hex(&Sha256::digest(bytes.as_bytes())));
     let title = output.graph.as_ref().and_then(|g| g.workflow.title.clone());
     Compiled {
@@ -66,7 +70,8 @@ mod tests {
 
     #[test]
     fn a_source_compiles_to_the_bytes_flow_compile_prints() {
-        let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/order_support.flow")).unwrap();
+        let source =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/order_support.flow")).unwrap();
         let c = compile(&source);
         assert_eq!(c.name.as_deref(), Some("order_support"));
         assert_eq!(c.revision.status, RevisionStatus::Compiled);

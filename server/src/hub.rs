@@ -59,7 +59,7 @@ impl Hub {
                 Ok(event) => {
                     self.publish(event);
                     published += 1;
-                    if published % 4096 == 0 {
+                    if published.is_multiple_of(4096) {
                         self.sweep();
                     }
                 }

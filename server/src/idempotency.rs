@@ -45,8 +45,11 @@ pub async fn idempotent(State(app): State<Arc<App>>, req: Request, next: Next) -
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return ApiError::new(Code::PayloadTooLarge, format!("the body is larger than {MAX_BODY} bytes"))
-                .into_response();
+            return ApiError::new(
+                Code::PayloadTooLarge,
+                format!("the body is larger than {MAX_BODY} bytes"),
+            )
+            .into_response();
         }
     };
     let mut digest = Sha256::new();

@@ -31,7 +31,10 @@ struct Inner {
 }
 
 fn seconds_buckets() -> impl Iterator<Item = f64> {
-    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0].into_iter()
+    [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    ]
+    .into_iter()
 }
 
 impl Default for Metrics {
@@ -46,7 +49,11 @@ impl Default for Metrics {
         let webhook_deliveries = Family::<Labels, Counter>::default();
         let trigger_failures = Counter::default();
         registry.register("flow_runs_started", "Live runs started", runs_started.clone());
-        registry.register("flow_runs_finished", "Live runs finished, by status", runs_finished.clone());
+        registry.register(
+            "flow_runs_finished",
+            "Live runs finished, by status",
+            runs_finished.clone(),
+        );
         registry.register("flow_steps", "Node entries of live runs", steps.clone());
         registry.register(
             "flow_step_duration_seconds",
@@ -92,7 +99,10 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
 impl Metrics {
     /// A live run started.
     pub fn run_started(&self, workflow: &str) {
-        self.inner.runs_started.get_or_create(&labels(&[("workflow", workflow)])).inc();
+        self.inner
+            .runs_started
+            .get_or_create(&labels(&[("workflow", workflow)]))
+            .inc();
     }
 
     /// The time one step of a live run took.

@@ -195,6 +195,12 @@ impl From<flow_runtime::StartError> for ApiError {
             // The server's environment lacks what the workflow needs: the
             // request cannot succeed as it is (SERVER.md: 422).
             StartError::MissingSecrets { .. } | StartError::ShortSecrets { .. } => ApiError::invalid(e.to_string()),
+            StartError::UnknownInput { ref name, .. }
+            | StartError::MissingInput { ref name }
+            | StartError::BadInput { ref name, .. } => {
+                let field = json!(format!("inputs.{name}"));
+                ApiError::invalid(e.to_string()).with("field", field)
+            }
             StartError::Store(e) => ApiError::from(e),
             e => ApiError::of_class(e.class(), e.to_string()),
         }

@@ -77,7 +77,9 @@ impl std::fmt::Display for ServeError {
 pub fn init_logging(pretty: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLOW_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if pretty {
         builder.compact().try_init()
     } else {
@@ -91,7 +93,9 @@ struct Ids;
 
 impl MakeRequestId for Ids {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok().map(RequestId::new)
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -140,7 +144,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tracing::info!(address = %bound, store = %config.store.display(), "serving");
 
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10));
     let graceful = GracefulShutdown::new();
     let mut signal = std::pin::pin!(shutdown_signal());
     loop {
@@ -163,7 +168,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     app.turns.close();
-    if tokio::time::timeout(Duration::from_secs(10), app.turns.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), app.turns.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("steps still running after 10 s are abandoned uncommitted; they are taken again on restart");
     }
     tracing::info!("stopped");

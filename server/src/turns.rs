@@ -33,7 +33,12 @@ enum Action {
 }
 
 /// Starts a run of `program` and takes its first turn.
-pub async fn start(app: &Arc<App>, program: Arc<Program>, inputs: Map<String, Value>, origin: Origin) -> ApiResult<TurnOutput> {
+pub async fn start(
+    app: &Arc<App>,
+    program: Arc<Program>,
+    inputs: Map<String, Value>,
+    origin: Origin,
+) -> ApiResult<TurnOutput> {
     let secrets = app.runtime.secrets(&program)?;
     let mut run = app.runtime.start(program, inputs, RunOptions::default(), secrets)?;
     let mode = origin.mode;
@@ -65,11 +70,10 @@ pub async fn load(app: &Arc<App>, run_id: &str) -> ApiResult<Run> {
         .await;
     match loaded {
         Ok(run) => Ok(run),
-        Err(StartError::RunBusy { run_id }) | Err(StartError::Store(flow_runtime::store::StoreError::Busy { run_id })) => {
-            Err(ApiError::conflict(format!(
-                "run {run_id} is taking a step; try again when it has finished"
-            )))
-        }
+        Err(StartError::RunBusy { run_id })
+        | Err(StartError::Store(flow_runtime::store::StoreError::Busy { run_id })) => Err(ApiError::conflict(format!(
+            "run {run_id} is taking a step; try again when it has finished"
+        ))),
         Err(e) => Err(e.into()),
     }
 }

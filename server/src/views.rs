@@ -4,8 +4,8 @@
 
 use crate::catalog::{RevisionRow, RevisionStatus, WorkflowRow};
 use flow_runtime::RunStatus;
-use flow_runtime::store::RunRecord;
 use flow_runtime::state::RunState;
+use flow_runtime::store::RunRecord;
 use serde_json::{Value, json};
 
 /// `{"items", "next_cursor"}`.

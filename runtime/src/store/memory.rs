@@ -185,7 +185,7 @@ impl Store for MemoryStore {
             .values()
             .filter(|r| query.admits(&r.record, &r.state, r.position))
             .collect();
-        rows.sort_by(|a, b| b.position.cmp(&a.position));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.position));
         Ok(rows
             .into_iter()
             .take(query.limit)

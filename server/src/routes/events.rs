@@ -9,11 +9,11 @@ use crate::app::App;
 use crate::body;
 use crate::problem::{ApiError, ApiResult, Code};
 use crate::views;
+use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event as Sse, KeepAlive};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::convert::Infallible;
@@ -73,11 +73,17 @@ pub async fn events(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError::invalid("`Last-Event-ID` must be an event's seq").with("field", json!("Last-Event-ID")))?,
+                .ok_or_else(|| {
+                    ApiError::invalid("`Last-Event-ID` must be an event's seq").with("field", json!("Last-Event-ID"))
+                })?,
         ),
     };
     let Ok(permit) = Arc::clone(&app.streams).try_acquire_owned() else {
-        return Err(ApiError::new(Code::Unavailable, "the server has as many event streams open as it allows; try again shortly").retry_after(5));
+        return Err(ApiError::new(
+            Code::Unavailable,
+            "the server has as many event streams open as it allows; try again shortly",
+        )
+        .retry_after(5));
     };
     if app.is_stopping() {
         return Err(ApiError::new(Code::Unavailable, "the server is shutting down").retry_after(5));
@@ -120,7 +126,9 @@ async fn stream(
             }
         };
         for line in lines {
-            let Ok(event) = serde_json::from_str::<Value>(&line) else { return };
+            let Ok(event) = serde_json::from_str::<Value>(&line) else {
+                return;
+            };
             let seq = event["seq"].as_u64().unwrap_or(0);
             if seq <= last {
                 continue;

@@ -37,7 +37,10 @@ impl utoipa::Modify for Security {
             "key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("key", Vec::<String>::new())]);
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "key",
+            Vec::<String>::new(),
+        )]);
     }
 }
 
@@ -85,17 +88,28 @@ fn add_openapi_path(doc: &mut utoipa::openapi::OpenApi) {
     let op = OperationBuilder::new()
         .summary(Some("This document"))
         .tag("system")
-        .response("200", ResponseBuilder::new().description("the OpenAPI 3.1 document of every route"))
+        .response(
+            "200",
+            ResponseBuilder::new().description("the OpenAPI 3.1 document of every route"),
+        )
         .build();
-    doc.paths.paths.insert("/v1/openapi.json".into(), PathItem::new(HttpMethod::Get, op));
+    doc.paths
+        .paths
+        .insert("/v1/openapi.json".into(), PathItem::new(HttpMethod::Get, op));
 }
 
 /// The whole router over the shared state.
 pub fn router(app: Arc<App>) -> Router {
     let (api, _) = api().split_for_parts();
     let api = api
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&app), crate::idempotency::idempotent))
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&app), crate::auth::authenticate));
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            crate::idempotency::idempotent,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            crate::auth::authenticate,
+        ));
     let (open, _) = open().split_for_parts();
     let document = serde_json::to_value(openapi()).unwrap_or_default();
     open.route(

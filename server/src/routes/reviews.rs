@@ -146,7 +146,9 @@ async fn waiting(
 ) -> ApiResult<Json<Value>> {
     let q: WaitingQuery = body::query(raw)?;
     if let Some(s) = q.status.as_deref().filter(|s| *s != word) {
-        return Err(ApiError::invalid(format!("`status` can only be `{word}` here, not `{s}`")).with("field", json!("status")));
+        return Err(
+            ApiError::invalid(format!("`status` can only be `{word}` here, not `{s}`")).with("field", json!("status")),
+        );
     }
     let limit = body::limit(q.limit.as_deref())?;
     let rows = app
@@ -176,7 +178,14 @@ async fn waiting(
            ("limit" = Option<u32>, Query, description = "at most 500"), ("cursor" = Option<String>, Query, description = "from `next_cursor`")),
     responses((status = 200, description = "`{items, next_cursor}`: `run_id`, `workflow`, `node`, `prompt`, `deadline`, `since`, `mode`, `pending_id`")))]
 pub async fn approvals(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
-    waiting(&app, q.as_deref(), RunStatus::WaitingForApproval, "pending", views::approval).await
+    waiting(
+        &app,
+        q.as_deref(),
+        RunStatus::WaitingForApproval,
+        "pending",
+        views::approval,
+    )
+    .await
 }
 
 /// Every handoff waiting, across runs.
@@ -185,5 +194,12 @@ pub async fn approvals(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Ap
            ("limit" = Option<u32>, Query, description = "at most 500"), ("cursor" = Option<String>, Query, description = "from `next_cursor`")),
     responses((status = 200, description = "`{items, next_cursor}`: `run_id`, `workflow`, `node`, `queue`, `message`, `since`, `mode`, `pending_id`")))]
 pub async fn handoffs(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
-    waiting(&app, q.as_deref(), RunStatus::WaitingForHuman, "waiting", views::handoff).await
+    waiting(
+        &app,
+        q.as_deref(),
+        RunStatus::WaitingForHuman,
+        "waiting",
+        views::handoff,
+    )
+    .await
 }

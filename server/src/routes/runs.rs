@@ -10,10 +10,10 @@ use crate::catalog::RevisionStatus;
 use crate::problem::{ApiError, ApiResult, Code};
 use crate::turns::{self, TurnOutput};
 use crate::views;
+use axum::Json;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use flow_runtime::RunStatus;
 use flow_runtime::store::{Delivery, Origin, RunMode, RunQuery, StoredRun, TriggerKind};
 use serde::Deserialize;
@@ -94,10 +94,12 @@ pub async fn start(
         Some(n) => match app.catalog.revision(&name, n).await? {
             Some(r) if r.status == RevisionStatus::Compiled => r,
             Some(_) => {
-                return Err(ApiError::invalid(format!("revision {n} of `{name}` failed to compile")).with("field", json!("revision")));
+                return Err(ApiError::invalid(format!("revision {n} of `{name}` failed to compile"))
+                    .with("field", json!("revision")));
             }
             None => {
-                return Err(ApiError::invalid(format!("workflow `{name}` has no revision {n}")).with("field", json!("revision")));
+                return Err(ApiError::invalid(format!("workflow `{name}` has no revision {n}"))
+                    .with("field", json!("revision")));
             }
         },
         None => {
@@ -110,7 +112,10 @@ pub async fn start(
         }
     };
     let (Some(graph), Some(hash)) = (&revision.graph, &revision.graph_hash) else {
-        return Err(ApiError::internal(format!("revision {} of `{name}` has no graph", revision.revision)));
+        return Err(ApiError::internal(format!(
+            "revision {} of `{name}` has no graph",
+            revision.revision
+        )));
     };
     let program = app.program(hash, graph)?;
     let mode = RunMode::from(body.mode);
@@ -150,7 +155,11 @@ pub async fn start(
 /// New turns are refused once the server is shutting down.
 pub fn refuse_when_stopping(app: &App) -> ApiResult<()> {
     if app.is_stopping() {
-        return Err(ApiError::new(Code::Unavailable, "the server is shutting down; try another instance or again shortly").retry_after(5));
+        return Err(ApiError::new(
+            Code::Unavailable,
+            "the server is shutting down; try another instance or again shortly",
+        )
+        .retry_after(5));
     }
     Ok(())
 }
@@ -193,7 +202,10 @@ pub async fn list(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> ApiResu
         Some("live") => Some(RunMode::Live),
         Some("test") => Some(RunMode::Test),
         Some(other) => {
-            return Err(ApiError::invalid(format!("`mode` must be `live` or `test`, not `{other}`")).with("field", json!("mode")));
+            return Err(
+                ApiError::invalid(format!("`mode` must be `live` or `test`, not `{other}`"))
+                    .with("field", json!("mode")),
+            );
         }
     };
     let rows = app
@@ -243,7 +255,9 @@ pub async fn delete(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiR
     if app.runtime.store().delete_finished(&id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::conflict(format!("run {id} has not finished; cancel it first")))
+        Err(ApiError::conflict(format!(
+            "run {id} has not finished; cancel it first"
+        )))
     }
 }
 
@@ -272,7 +286,11 @@ pub async fn send(State(app): State<Arc<App>>, Path(id): Path<String>, body: Raw
     params(("id" = String, Path, description = "the run's id"), ("limit" = Option<u32>, Query, description = "at most 500"),
            ("cursor" = Option<String>, Query, description = "from `next_cursor`")),
     responses((status = 200, description = "`{items, next_cursor}` of `{role, node, text, seq}`"), (status = 404, description = "no such run")))]
-pub async fn messages(State(app): State<Arc<App>>, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn messages(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
     find_run(&app, &id).await?;
     let page: body::Page = body::query(q.as_deref())?;
     let limit = body::limit(page.limit.as_deref())?;
@@ -296,12 +314,21 @@ pub async fn messages(State(app): State<Arc<App>>, Path(id): Path<String>, RawQu
 /// Cancel a run: `cancelled`, with a `run_cancelled` event; during a step, once it has committed.
 #[utoipa::path(post, path = "/v1/runs/{id}/cancel", tag = "runs", params(("id" = String, Path, description = "the run's id")),
     responses((status = 200, description = "`{run}`"), (status = 404, description = "no such run"), (status = 409, description = "it has finished")))]
-pub async fn cancel(State(app): State<Arc<App>>, Path(id): Path<String>, Extension(caller): Extension<Caller>) -> ApiResult<Json<Value>> {
+pub async fn cancel(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Value>> {
     let stored = find_run(&app, &id).await?;
     if stored.state.status.is_finished() {
-        return Err(ApiError::conflict(format!("run {id} has finished ({})", stored.state.status.as_str())));
+        return Err(ApiError::conflict(format!(
+            "run {id} has finished ({})",
+            stored.state.status.as_str()
+        )));
     }
-    let delivery = Delivery::Cancel { by: caller.name.clone() };
+    let delivery = Delivery::Cancel {
+        by: caller.name.clone(),
+    };
     let mode = stored.record.origin.mode;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut posted = false;
@@ -323,7 +350,10 @@ pub async fn cancel(State(app): State<Arc<App>>, Path(id): Path<String>, Extensi
             return Ok(Json(json!({"run": turns::run_view(&now)})));
         }
         if now.state.status.is_finished() {
-            return Err(ApiError::conflict(format!("run {id} finished ({}) before the cancel took effect", now.state.status.as_str())));
+            return Err(ApiError::conflict(format!(
+                "run {id} finished ({}) before the cancel took effect",
+                now.state.status.as_str()
+            )));
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Routes that need no key: `/healthz`, `/readyz`, `/metrics`, `/v1/openapi.json`.
 
 use crate::app::App;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -32,14 +32,21 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Response {
 
 fn unready(why: String) -> Response {
     tracing::warn!(error = %why, "not ready");
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "detail": "the store does not answer"}))).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"status": "unavailable", "detail": "the store does not answer"})),
+    )
+        .into_response()
 }
 
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "the Prometheus text format")))]
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         app.metrics.render(),
     )
         .into_response()

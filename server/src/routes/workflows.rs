@@ -92,9 +92,15 @@ pub async fn create(State(app): State<Arc<App>>, body: RawBody) -> ApiResult<Res
     let body: SourceBody = body.parse()?;
     let compiled = compile::compile(&body.source);
     let Some(name) = compiled.name else {
-        return Err(ApiError::invalid("the source has no `workflow` block, so it names no workflow").with("field", json!("source")));
+        return Err(
+            ApiError::invalid("the source has no `workflow` block, so it names no workflow")
+                .with("field", json!("source")),
+        );
     };
-    let (workflow, revision) = app.catalog.create_workflow(&name, compiled.revision, &now(&app)).await?;
+    let (workflow, revision) = app
+        .catalog
+        .create_workflow(&name, compiled.revision, &now(&app))
+        .await?;
     let active = workflow.active_revision == Some(revision.revision);
     let mut out = views::workflow(&workflow);
     out["revision"] = views::revision(&revision, active);
@@ -131,7 +137,10 @@ pub async fn patch(State(app): State<Arc<App>>, Path(name): Path<String>, body: 
     find_workflow(&app, &name).await?;
     let body: SettingsBody = body.parse()?;
     if body.max_concurrent_runs == Some(Some(0)) {
-        return Err(ApiError::invalid("`max_concurrent_runs` must be at least 1 (or null for no limit)").with("field", json!("max_concurrent_runs")));
+        return Err(
+            ApiError::invalid("`max_concurrent_runs` must be at least 1 (or null for no limit)")
+                .with("field", json!("max_concurrent_runs")),
+        );
     }
     let settings = Settings {
         max_concurrent_runs: body.max_concurrent_runs,
@@ -217,7 +226,11 @@ pub async fn add_revision(State(app): State<Arc<App>>, Path(name): Path<String>,
     params(("name" = String, Path, description = "the workflow's name"), ("limit" = Option<u32>, Query, description = "at most 500"),
            ("cursor" = Option<String>, Query, description = "from `next_cursor`")),
     responses((status = 200, description = "`{items, next_cursor}` of revisions"), (status = 404, description = "no such workflow")))]
-pub async fn revisions(State(app): State<Arc<App>>, Path(name): Path<String>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn revisions(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
     let workflow = find_workflow(&app, &name).await?;
     let page: Page = body::query(q.as_deref())?;
     let limit = body::limit(page.limit.as_deref())?;
@@ -274,7 +287,9 @@ pub async fn activate(State(app): State<Arc<App>>, Path((name, n)): Path<(String
     let n = revision_number(&n)?;
     let row = find_revision(&app, &name, n).await?;
     if row.status == RevisionStatus::Failed {
-        return Err(ApiError::conflict(format!("revision {n} of `{name}` failed to compile; it cannot be activated")));
+        return Err(ApiError::conflict(format!(
+            "revision {n} of `{name}` failed to compile; it cannot be activated"
+        )));
     }
     app.catalog.activate(&name, n, &now(&app)).await?;
     Ok(Json(views::revision(&row, true)))
@@ -295,5 +310,7 @@ pub async fn compile_only(body: RawBody) -> ApiResult<Json<Value>> {
         RevisionStatus::Compiled => "compiled",
         RevisionStatus::Failed => "failed",
     };
-    Ok(Json(json!({"status": status, "diagnostics": r.diagnostics, "graph": graph, "graph_hash": r.graph_hash})))
+    Ok(Json(
+        json!({"status": status, "diagnostics": r.diagnostics, "graph": graph, "graph_hash": r.graph_hash}),
+    ))
 }

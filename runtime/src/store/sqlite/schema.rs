@@ -112,9 +112,11 @@ mod tests {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, VERSION);
         let row: (String, String, Option<i64>, Option<String>) = conn
-            .query_row("SELECT mode, trigger_kind, revision, pending FROM runs WHERE id = 'r1'", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT mode, trigger_kind, revision, pending FROM runs WHERE id = 'r1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .unwrap();
         assert_eq!(row, ("live".into(), "cli".into(), None, None));
         // Opening it again changes nothing.
