@@ -121,8 +121,16 @@ pub fn router(app: Arc<App>) -> Router {
     )
     .merge(api)
     .fallback(not_found)
+    .method_not_allowed_fallback(not_allowed)
     .layer(DefaultBodyLimit::max(MAX_BODY))
     .with_state(app)
+}
+
+async fn not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> crate::problem::ApiError {
+    crate::problem::ApiError::new(
+        crate::problem::Code::MethodNotAllowed,
+        format!("{} does not answer {method}", uri.path()),
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> crate::problem::ApiError {
