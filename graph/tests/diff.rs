@@ -1,8 +1,8 @@
 //! `flow_graph::diff` on hand-made graphs: matching, what never counts, the JSON shape.
 //! (Diffs of compiled `.flow` sources are in the top-level `tests/diff.rs`.)
 
-use flow_graph::CompiledGraph;
 use flow_graph::diff::{Changed, GraphDiff, diff};
+use flow_graph::{CompiledGraph, Expr, Node, Op};
 use serde_json::{Value, json};
 
 /// A small valid graph: an action with `on error`, an approval with three
@@ -193,4 +193,37 @@ fn workflow_fields_are_listed_in_a_fixed_order() {
         g["workflow"]["default_model"] = Value::Null;
     });
     assert_eq!(d.workflow.changed, ["title", "default_model", "start"]);
+}
+
+#[test]
+fn the_deepest_readable_graph_is_compared_without_overflow() {
+    // An expression nested as deep as the reader allows, compared on a thread
+    // with a main thread's stack (8 MiB, which the debug reader itself needs
+    // to read such a graph): no overflow, and the change is found.
+    let compare = || {
+        let deep = |leaf: i64| {
+            let mut expr = Expr::Lit { lit: json!(leaf) };
+            for _ in 0..(flow_graph::limits::MAX_JSON_DEPTH - 8) / 2 {
+                expr = Expr::Op {
+                    op: Op::Neg,
+                    args: vec![expr],
+                };
+            }
+            expr
+        };
+        let (mut old, mut new) = (graph(&base()), graph(&base()));
+        for (g, leaf) in [(&mut old, 1), (&mut new, 2)] {
+            if let Node::Action(action) = &mut g.nodes[0] {
+                action.output_mapping.insert("x".into(), deep(leaf));
+            }
+        }
+        diff(&old, &new)
+    };
+    let d = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(compare)
+        .expect("thread")
+        .join()
+        .expect("no overflow");
+    assert_eq!(d.nodes.changed, [changed("a", &["output_mapping"])]);
 }
