@@ -11,6 +11,7 @@ macro_rules! outln {
 mod check_cmd;
 mod clock_env;
 mod compile_cmd;
+mod diff_cmd;
 mod events_file;
 mod explain_cmd;
 mod files;
@@ -97,6 +98,18 @@ enum Command {
         /// Write the graph here instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// The semantic difference of two workflows (`.flow` files or compiled `.json` graphs), as JSON.
+    ///
+    /// Exit status: 0 whether or not they differ, 2 when either cannot be read or has errors.
+    Diff {
+        /// The old `.flow` file or compiled graph.
+        old: PathBuf,
+        /// The new `.flow` file or compiled graph.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = diff_cmd::DiffFormat::Json)]
+        format: diff_cmd::DiffFormat,
     },
     /// Start the language server on stdin/stdout.
     Lsp,
@@ -238,6 +251,7 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check_cmd::run(&paths, format, deny_warnings),
         Command::Compile { file, output } => compile_cmd::run(&file, output.as_deref()),
+        Command::Diff { old, new, format } => diff_cmd::run(&old, &new, format),
         Command::Explain { code } => explain_cmd::run(code.as_deref()),
         Command::Graph { file, format } => graph_cmd::run(&file, format),
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check),
