@@ -54,6 +54,7 @@ fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(workflows::graph))
         .routes(routes!(workflows::activate))
         .routes(routes!(workflows::compile_only))
+        .routes(routes!(workflows::diff))
         .routes(routes!(runs::start))
         .routes(routes!(runs::list))
         .routes(routes!(runs::get, runs::delete))

@@ -314,3 +314,46 @@ pub async fn compile_only(body: RawBody) -> ApiResult<Json<Value>> {
         json!({"status": status, "diagnostics": r.diagnostics, "graph": graph, "graph_hash": r.graph_hash}),
     ))
 }
+
+/// `?from=N&to=M`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The semantic difference of two compiled revisions (as `flow diff` prints it).
+#[utoipa::path(get, path = "/v1/workflows/{name}/diff", tag = "revisions",
+    params(("name" = String, Path, description = "the workflow's name"), ("from" = u64, Query, description = "the older revision"),
+           ("to" = u64, Query, description = "the newer revision")),
+    responses((status = 200, description = "`{workflow, nodes, edges, variables, tools, models, types, secrets}`, each `{added, removed, changed}`"),
+              (status = 404, description = "no such workflow or revision"), (status = 409, description = "a revision failed to compile"),
+              (status = 422, description = "`from` or `to` missing or not a number")))]
+pub async fn diff(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
+    find_workflow(&app, &name).await?;
+    let q: DiffQuery = body::query(q.as_deref())?;
+    let number = |given: Option<&str>, field: &str| -> ApiResult<u64> {
+        given.and_then(|t| t.parse::<u64>().ok()).ok_or_else(|| {
+            ApiError::invalid(format!("`{field}` must be a revision number")).with("field", json!(field))
+        })
+    };
+    let from = number(q.from.as_deref(), "from")?;
+    let to = number(q.to.as_deref(), "to")?;
+    let mut graphs = Vec::with_capacity(2);
+    for n in [from, to] {
+        let row = find_revision(&app, &name, n).await?;
+        let Some(text) = row.graph else {
+            return Err(ApiError::conflict(format!(
+                "revision {n} of `{name}` failed to compile: it has no graph to compare"
+            )));
+        };
+        graphs.push(flow_graph::from_json_str(&text).map_err(ApiError::internal)?);
+    }
+    let diff = flow_graph::diff::diff(&graphs[0], &graphs[1]);
+    Ok(Json(serde_json::to_value(diff).map_err(ApiError::internal)?))
+}
