@@ -209,6 +209,28 @@ mod tests {
     }
 
     #[test]
+    fn no_bytes_make_a_body_panic() {
+        // Every prefix of valid and hostile bodies, and bytes flipped in them.
+        let seeds: [&[u8]; 5] = [
+            br#"{"source": "workflow w {}", "activate": true, "inputs": {"n": 4}}"#,
+            br#"{"inputs": {"a": [1, {"b": null}], "c": "\u0000\ud800"}, "revision": 18446744073709551616}"#,
+            br#"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["#,
+            "{\"source\": \"caf\u{e9}\"}".as_bytes(),
+            b"\xff\xfe{\"source\": 1e999}",
+        ];
+        for seed in seeds {
+            for end in 0..=seed.len() {
+                let _ = parse::<Body>(&seed[..end]);
+            }
+            for at in 0..seed.len() {
+                let mut flipped = seed.to_vec();
+                flipped[at] ^= 0x5a;
+                let _ = parse::<Body>(&flipped);
+            }
+        }
+    }
+
+    #[test]
     fn limits_and_cursors_are_checked() {
         assert_eq!(limit(None).unwrap(), 50);
         assert_eq!(limit(Some("900")).unwrap(), 500);

@@ -195,6 +195,9 @@ pub async fn list(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> ApiResu
     let limit = body::limit(q.limit.as_deref())?;
     let statuses = match q.status.as_deref() {
         None => Vec::new(),
+        // No run waits in a queue yet (runs queue behind `max_concurrent_runs`
+        // once schedules and hooks start them).
+        Some("queued") => return Ok(Json(views::list(Vec::new(), None))),
         Some(s) => vec![status_named(s)?],
     };
     let mode = match q.mode.as_deref() {
