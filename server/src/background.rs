@@ -145,3 +145,62 @@ pub async fn retention(app: Arc<App>, days: u32) {
         }
     }
 }
+
+/// How often waiting runs are checked against their workflow's `idle_timeout`.
+const IDLE_TICK: Duration = Duration::from_secs(5);
+
+/// Cancels runs that have waited for a user longer than their workflow's
+/// `idle_timeout` (SERVER.md "Schedules and hooks"), so abandoned
+/// conversations do not hold `max_concurrent_runs`.
+pub async fn idle(app: Arc<App>) {
+    let mut stopping = app.stopping.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(IDLE_TICK) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        let mut after: Option<String> = None;
+        loop {
+            let Ok(page) = app.catalog.workflows(after.as_deref(), 200).await else {
+                break;
+            };
+            let Some(last) = page.last() else { break };
+            after = Some(last.name.clone());
+            for workflow in page {
+                if let Some(seconds) = workflow.idle_timeout {
+                    cancel_idle(&app, &workflow.name, seconds).await;
+                }
+            }
+        }
+    }
+}
+
+async fn cancel_idle(app: &Arc<App>, workflow: &str, seconds: u64) {
+    let now = app.runtime.clock().now();
+    let limit = jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX));
+    let Ok(waiting) = app
+        .runtime
+        .store()
+        .query(&RunQuery {
+            workflow: Some(workflow.to_string()),
+            statuses: vec![RunStatus::WaitingForUser],
+            limit: 1000,
+            ..RunQuery::default()
+        })
+        .await
+    else {
+        return;
+    };
+    for row in waiting {
+        let since = row.state.updated.parse::<jiff::Timestamp>().ok();
+        if since.is_some_and(|t| now.duration_since(t) > limit) {
+            let delivery = Delivery::Cancel {
+                by: "idle_timeout".into(),
+            };
+            match turns::deliver(app, &row.record.run_id, row.record.origin.mode, delivery).await {
+                Ok(_) => tracing::info!(run = %row.record.run_id, "cancelled after waiting longer than idle_timeout"),
+                Err(e) => tracing::debug!(run = %row.record.run_id, error = %e.detail, "idle run not cancelled now"),
+            }
+        }
+    }
+}

@@ -128,6 +128,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tokio::spawn(Arc::clone(&app).hub.clone().pump(app.runtime.subscribe()));
     tokio::spawn(background::timers(Arc::clone(&app)));
     tokio::spawn(background::take_up(Arc::clone(&app)));
+    tokio::spawn(background::idle(Arc::clone(&app)));
     if let Some(days) = config.retain_finished {
         tokio::spawn(background::retention(Arc::clone(&app), days));
     }
