@@ -18,6 +18,7 @@ mod fmt_cmd;
 mod graph_cmd;
 mod inspect_cmd;
 mod interactive;
+mod keys_cmd;
 mod lsp_cmd;
 mod pause_info;
 mod run_cmd;
@@ -166,6 +167,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make, list and revoke the API keys of `flow serve`.
+    Keys {
+        #[command(subcommand)]
+        command: keys_cmd::KeysCommand,
+    },
 }
 
 /// Options shared by `flow run` and `flow resume`.
@@ -222,7 +228,7 @@ fn main() -> ExitCode {
     };
     if matches!(
         cli.command,
-        Command::Run { .. } | Command::Resume { .. } | Command::Runs { .. }
+        Command::Run { .. } | Command::Resume { .. } | Command::Runs { .. } | Command::Keys { .. }
     ) && let Err(message) = clock_env::init()
     {
         eprintln!("error: {message}");
@@ -272,6 +278,7 @@ fn main() -> ExitCode {
         },
         Command::Inspect { file, node, json } => inspect_cmd::run(&file, &node, json),
         Command::Lsp => lsp_cmd::run(),
+        Command::Keys { command } => keys_cmd::run(command),
     };
     ExitCode::from(code)
 }

@@ -209,6 +209,14 @@ async fn the_title_is_the_active_revisions_else_the_latests() {
     );
     // An active revision without a title: no title, though others have one.
     catalog.add_revision("wf", compiled(None, "5"), true, T2).await.unwrap();
+    catalog
+        .add_revision("wf", failed(Some("Six"), "6"), false, T2)
+        .await
+        .unwrap();
+    catalog
+        .add_revision("wf", compiled(Some("Seven"), "7"), false, T2)
+        .await
+        .unwrap();
     let listed = catalog.workflows(None, 10).await.unwrap();
     assert_eq!(listed[0].title, None);
     catalog.activate("wf", 4, T3).await.unwrap();
