@@ -1,8 +1,8 @@
 //! `FLOW_CLOCK`: the instant the process's clock stands at, for tests and
 //! replays (docs/runtime.md, "Time").
 //!
-//! Unset or empty, `flow run`, `flow resume` and `flow runs` read the
-//! system's time. Set to an RFC 3339 instant with a UTC offset
+//! Unset or empty, `flow run`, `flow resume`, `flow runs` and `flow keys`
+//! read the system's time. Set to an RFC 3339 instant with a UTC offset
 //! (`2026-01-05T09:00:00Z`, `2026-01-05T10:00:00+01:00`), the process's clock
 //! reads exactly that instant for its whole life: event times, `created` and
 //! `updated`, the deadlines an approval or a silence exit sets and whether

@@ -19,6 +19,7 @@ mod fmt_cmd;
 mod graph_cmd;
 mod inspect_cmd;
 mod interactive;
+mod keys_cmd;
 mod lsp_cmd;
 mod pause_info;
 mod run_cmd;
@@ -182,6 +183,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make, list and revoke the API keys of `flow serve`.
+    Keys {
+        #[command(subcommand)]
+        command: keys_cmd::KeysCommand,
+    },
 }
 
 /// Options shared by `flow run` and `flow resume`.
@@ -238,7 +244,7 @@ fn main() -> ExitCode {
     };
     if matches!(
         cli.command,
-        Command::Run { .. } | Command::Resume { .. } | Command::Runs { .. }
+        Command::Run { .. } | Command::Resume { .. } | Command::Runs { .. } | Command::Keys { .. }
     ) && let Err(message) = clock_env::init()
     {
         eprintln!("error: {message}");
@@ -290,6 +296,7 @@ fn main() -> ExitCode {
         Command::Inspect { file, node, json } => inspect_cmd::run(&file, &node, json),
         Command::Lsp => lsp_cmd::run(),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Keys { command } => keys_cmd::run(command),
     };
     ExitCode::from(code)
 }

@@ -28,6 +28,21 @@ pub fn hash(key: &str) -> String {
     hex
 }
 
+/// The longest key name.
+pub const MAX_NAME: usize = 64;
+
+/// Whether `name` may name a key: 1 to 64 of `A-Z a-z 0-9 _ . -`. The error
+/// says the rule (the name itself is the caller's to show).
+pub fn check_name(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    if name.is_empty() || name.len() > MAX_NAME || !name.chars().all(allowed) {
+        return Err(format!(
+            "a key's name is 1 to {MAX_NAME} of the characters A-Z a-z 0-9 _ . -"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +58,16 @@ mod tests {
             "{key}"
         );
         assert_eq!(URL_SAFE_NO_PAD.decode(body).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn key_names_are_short_and_plain() {
+        for good in ["ops", "ci-bot_2.prod", &"a".repeat(64)] {
+            assert_eq!(check_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", &"a".repeat(65), "has space", "é", "a/b", "x\n", "key:1"] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -209,6 +209,14 @@ async fn the_title_is_the_active_revisions_else_the_latests() {
     );
     // An active revision without a title: no title, though others have one.
     catalog.add_revision("wf", compiled(None, "5"), true, T2).await.unwrap();
+    catalog
+        .add_revision("wf", failed(Some("Six"), "6"), false, T2)
+        .await
+        .unwrap();
+    catalog
+        .add_revision("wf", compiled(Some("Seven"), "7"), false, T2)
+        .await
+        .unwrap();
     let listed = catalog.workflows(None, 10).await.unwrap();
     assert_eq!(listed[0].title, None);
     catalog.activate("wf", 4, T3).await.unwrap();
@@ -637,4 +645,25 @@ async fn a_store_of_a_newer_service_schema_is_refused() {
         .query_row("SELECT version FROM service_schema", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, 99);
+}
+
+#[test]
+fn calls_outside_a_tokio_runtime_work_instead_of_panicking() {
+    let (_store, catalog) = open(&store_path("no-runtime"), false);
+    let created = block_on_without_tokio(catalog.create_key("ops", Scope::Run, &"9".repeat(64), T0));
+    assert_eq!(created.unwrap().name, "ops");
+    assert_eq!(block_on_without_tokio(catalog.keys()).unwrap().len(), 1);
+}
+
+/// Polls a future to its end on this thread, with no tokio runtime around.
+fn block_on_without_tokio<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut context) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
 }

@@ -103,6 +103,9 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope, most powerful first.
+    pub const ALL: [Scope; 3] = [Scope::Admin, Scope::Run, Scope::Review];
+
     /// Its name.
     pub fn as_str(self) -> &'static str {
         match self {

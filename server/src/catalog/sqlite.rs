@@ -54,20 +54,26 @@ impl SqliteCatalog {
         })
     }
 
-    /// Runs `work` on the connection, on the blocking pool.
+    /// Runs `work` on the connection, on tokio's blocking pool (or right
+    /// here when polled outside a tokio runtime, where it blocks no worker).
     async fn with<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, CatalogError> + Send + 'static,
     ) -> Result<T, CatalogError> {
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
+        let job = move || {
             // A panic inside a transaction rolled it back as it unwound: the
             // connection is still sound.
             let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
             work(&mut conn)
-        })
-        .await
-        .map_err(|e| CatalogError::Io(format!("a catalog call stopped: {e}")))?
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle
+                .spawn_blocking(job)
+                .await
+                .map_err(|e| CatalogError::Io(format!("a catalog call stopped: {e}")))?,
+            Err(_) => job(),
+        }
     }
 }
 

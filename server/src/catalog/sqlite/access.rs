@@ -45,7 +45,7 @@ pub(super) fn create_key(
         .map_err(io(&what))?
         .is_some();
     if taken {
-        return Err(CatalogError::Conflict(format!("a key named `{name}` exists")));
+        return Err(CatalogError::Conflict(format!("a key named {name} exists")));
     }
     let same_hash = tx
         .query_row("SELECT 1 FROM api_keys WHERE hash = ?1", [hash], |_| Ok(()))
