@@ -174,12 +174,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tracing::info!("stopping: finishing requests and steps in flight (at most 10 s)");
     app.stopping.send_replace(true);
     drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     app.turns.close();
-    if tokio::time::timeout(Duration::from_secs(10), app.turns.wait())
-        .await
-        .is_err()
-    {
+    let drained = async {
+        graceful.shutdown().await;
+        app.turns.wait().await;
+    };
+    if tokio::time::timeout(Duration::from_secs(10), drained).await.is_err() {
         tracing::warn!("steps still running after 10 s are abandoned uncommitted; they are taken again on restart");
     }
     tracing::info!("stopped");
