@@ -13,6 +13,7 @@
 //! over at once, without waiting for it to lapse. So a process holding 10,000
 //! runs needs one file descriptor, not 10,000.
 
+mod rows;
 mod schema;
 mod sql;
 
@@ -286,12 +287,12 @@ impl Store for SqliteStore {
 
     async fn query(&self, query: &RunQuery) -> Result<Vec<RunRow>, StoreError> {
         let query = query.clone();
-        self.read(move |conn| sql::query(conn, &query)).await
+        self.read(move |conn| rows::query(conn, &query)).await
     }
 
     async fn delete_finished(&self, run_id: &str) -> Result<bool, StoreError> {
         let run_id = run_id.to_string();
-        self.write(move |conn, _| sql::delete_finished(conn, &run_id)).await
+        self.write(move |conn, _| rows::delete_finished(conn, &run_id)).await
     }
 }
 
