@@ -58,8 +58,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => message(&inner.to_string()),
         };
-        // An unknown field is named by serde as "unknown field `x`": point at it.
-        let field = match unknown_field(&what) {
+        // An unknown or a missing field is named by serde in its message
+        // ("unknown field `x`", "missing field `x`"): point at it.
+        let field = match unknown_field(&what).or_else(|| missing_field(&what)) {
             Some(name) if path == "." => name,
             Some(name) if path == name || path.ends_with(&format!(".{name}")) => path.clone(),
             Some(name) => format!("{path}.{name}"),
@@ -84,6 +85,11 @@ fn message(text: &str) -> String {
 
 fn unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
     Some(rest[..rest.find('`')?].to_string())
 }
 
@@ -195,8 +201,12 @@ mod tests {
         let (d, f) = detail(br#"{"source": "x", "inputs": {"n": "two"}}"#);
         assert!(d.starts_with("`inputs.n`:"), "{d}");
         assert_eq!(f, "inputs.n");
-        let (d, _) = detail(br#"{"activate": true}"#);
+        let (d, f) = detail(br#"{"activate": true}"#);
         assert!(d.contains("missing field `source`"), "{d}");
+        assert_eq!(f, "source");
+        let (d, f) = detail(br#"{"source": "x", "inputs": {}}"#);
+        assert!(d.contains("missing field `n`"), "{d}");
+        assert_eq!(f, "inputs.n");
         let (d, _) = detail(br#"{"source": "x""#);
         assert!(d.contains("not well-formed JSON"), "{d}");
         let (d, _) = detail(b"");
