@@ -5,9 +5,33 @@
 
 use crate::problem::{ApiError, Code};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+
+/// A route's path parameters, as axum's `Path` reads them, but refused as a
+/// problem: parameters that cannot be read (not UTF-8, say) name nothing, 404.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Path<T>, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::not_found(format!(
+                "{} names nothing: {}",
+                parts.uri.path(),
+                rejection.body_text()
+            ))),
+        }
+    }
+}
 
 /// The largest body a request may have: 2 MiB.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;

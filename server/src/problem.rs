@@ -19,6 +19,8 @@ pub enum Code {
     Forbidden,
     /// 404.
     NotFound,
+    /// 405: the path exists, not with this method (the `Allow` header lists those it has).
+    MethodNotAllowed,
     /// 409: the thing exists, or is not in a state that allows it.
     Conflict,
     /// 422: a bad body, bad inputs, a failed compile, a missing secret.
@@ -40,6 +42,7 @@ impl Code {
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Conflict => StatusCode::CONFLICT,
             Code::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -55,6 +58,7 @@ impl Code {
             Code::Unauthorized => "unauthorized",
             Code::Forbidden => "forbidden",
             Code::NotFound => "not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
             Code::Conflict => "conflict",
             Code::Invalid => "invalid",
             Code::PayloadTooLarge => "payload_too_large",

@@ -197,8 +197,21 @@ async fn starts_beyond_max_concurrent_runs_are_429_and_test_runs_do_not_count() 
     );
     patch(r#"{"max_concurrent_runs": 0}"#).await.problem(422, "invalid");
 
-    let first = server.start_run(&admin, "chat", json!({})).await;
-    let over = server.post("/v1/workflows/chat/runs", &admin, json!({})).await;
+    // Two starts at once: the cap holds.
+    let path = "/v1/workflows/chat/runs";
+    let (one, two) = (
+        post_later(&server, &admin, path, json!({})),
+        post_later(&server, &admin, path, json!({})),
+    );
+    let (one, two) = (one.await.expect("a task"), two.await.expect("a task"));
+    let mut statuses = [one.0, two.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 429], "{one:?} {two:?}");
+    let first = if one.0 == 201 { one.1 } else { two.1 };
+    // Bad inputs are 422 before the cap is 429 (SERVER.md, the order of refusals).
+    let bad = server.post(path, &admin, json!({ "inputs": { "colour": 1 } })).await;
+    bad.problem(422, "invalid");
+    let over = server.post(path, &admin, json!({})).await;
     over.problem(429, "rate_limited");
     let wait: u64 = over
         .header("retry-after")

@@ -192,3 +192,30 @@ async fn bad_inputs_cursors_and_filters_are_422_and_finished_runs_409() {
         .await
         .problem(404, "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_and_methods_the_router_lacks_are_problems_too() {
+    let model = Model::start().await;
+    let server = Server::start("bad-paths", &model).await;
+    let admin = server.key("ops", "admin").await;
+    let key = Some(admin.as_str());
+
+    let put = server.call("PUT", "/v1/workflows", key, Some("{}")).await;
+    put.problem(405, "method_not_allowed");
+    let allow = put.header("allow").unwrap_or("");
+    assert!(allow.contains("GET") && allow.contains("POST"), "Allow: {allow}");
+    let delete = server.call("DELETE", "/healthz", None, None).await;
+    delete.problem(405, "method_not_allowed");
+
+    for path in [
+        "/v1/runs/%FF",
+        "/v1/runs/%FF/events",
+        "/v1/workflows/%FF/revisions/1",
+        "/v1/workflows/a%C3",
+    ] {
+        let reply = server.call("GET", path, key, None).await;
+        reply.problem(404, "not_found");
+    }
+    let revision = server.get("/v1/workflows/chat/revisions/first", &admin).await;
+    revision.problem(404, "not_found");
+}

@@ -6,11 +6,11 @@
 
 use super::runs::find_run;
 use crate::app::App;
-use crate::body;
+use crate::body::{self, Path};
 use crate::problem::{ApiError, ApiResult, Code};
 use crate::views;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event as Sse, KeepAlive};
 use axum::response::{IntoResponse, Response};

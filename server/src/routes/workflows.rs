@@ -3,13 +3,13 @@
 //! one per workflow is active; activating an older one is the rollback.
 
 use crate::app::App;
-use crate::body::{self, Page, RawBody};
+use crate::body::{self, Page, Path, RawBody};
 use crate::catalog::{RevisionRow, RevisionStatus, Settings};
 use crate::compile;
 use crate::problem::{ApiError, ApiResult};
 use crate::views;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flow_runtime::RunStatus;
