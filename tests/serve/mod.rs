@@ -276,6 +276,23 @@ impl Server {
         );
         key
     }
+
+    /// Revokes a key (`flow keys revoke NAME --store ...`).
+    pub async fn revoke(&self, name: &str) {
+        let store = self.store.to_string_lossy().to_string();
+        let out = flow_command(&self.dir)
+            .args(["keys", "revoke", name, "--store", &store])
+            .output()
+            .expect("run flow keys");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("unrecognized subcommand") {
+            use flow_server::catalog::{Catalog, SqliteCatalog};
+            let catalog = SqliteCatalog::open(&self.store, false).expect("open the catalog");
+            assert!(catalog.revoke_key(name).await.expect("revoke the key"), "no key {name}");
+            return;
+        }
+        assert!(out.status.success(), "flow keys revoke failed: {stderr}");
+    }
 }
 
 impl Drop for Server {

@@ -116,4 +116,28 @@ async fn a_cancel_ends_the_run_once() {
         .await;
     message.problem(409, "conflict");
     assert_eq!(of_type(&server.events(&runner, &id).await, "run_cancelled").len(), 1);
+
+    // A finished run can be deleted (by an admin), with its events and messages.
+    let delete = format!("/v1/runs/{id}");
+    server
+        .call("DELETE", &delete, Some(&runner), None)
+        .await
+        .problem(403, "forbidden");
+    let deleted = server.call("DELETE", &delete, Some(&admin), None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    server.get(&delete, &admin).await.problem(404, "not_found");
+    server
+        .get(&format!("{delete}/events"), &admin)
+        .await
+        .problem(404, "not_found");
+    server
+        .get(&format!("{delete}/messages"), &admin)
+        .await
+        .problem(404, "not_found");
+    let waiting = server.start_run(&runner, "chat", json!({})).await;
+    let waiting = format!("/v1/runs/{}", waiting["run"]["id"].as_str().unwrap_or(""));
+    server
+        .call("DELETE", &waiting, Some(&admin), None)
+        .await
+        .problem(409, "conflict");
 }

@@ -230,3 +230,41 @@ async fn a_deadline_that_passed_while_the_server_was_down_fires_when_it_starts()
     let after_start = time(&resumed["ts"]).duration_since(started).as_secs_f64();
     assert!(after_start <= 1.0, "taken {after_start} s after the start");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_approval_never_times_out() {
+    let model = Model::start().await;
+    let server = Server::start("cancel-approval", &model).await;
+    let admin = server.key("ops", "admin").await;
+    server.create(&admin, &refund("1s", "http://127.0.0.1:9")).await;
+    let start = server.start_run(&admin, "refund", json!({})).await;
+    let id = start["run"]["id"].as_str().expect("an id").to_string();
+    let deadline = time(&start["run"]["pending"]["deadline"]);
+    let cancel = server.post(&format!("/v1/runs/{id}/cancel"), &admin, json!({})).await;
+    assert_eq!(cancel.expect(200)["run"]["status"], "cancelled");
+    assert!(cancel.json["run"]["pending"].is_null(), "{}", cancel.text);
+
+    // Past the deadline, and past the time the timer would have fired.
+    let waited = Instant::now();
+    while jiff::Timestamp::now() < deadline + jiff::SignedDuration::from_millis(1200) {
+        assert!(waited.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let run = server.run(&admin, &id).await;
+    assert_eq!(run["status"], "cancelled", "{run}");
+    let events = server.events(&admin, &id).await;
+    assert_eq!(
+        events.last().map(|e| e["type"].clone()),
+        Some(json!("run_cancelled")),
+        "{events:?}"
+    );
+    assert!(of_type(&events, "resumed").is_empty(), "{events:?}");
+    let warnings: Vec<String> = server
+        .log()
+        .lines()
+        .filter(|l| l.contains("\"WARN\""))
+        .map(str::to_string)
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(items(server.get("/v1/approvals", &admin).await.expect(200)).is_empty());
+}

@@ -138,6 +138,27 @@ async fn the_stream_follows_the_run_live_and_resumes_after_the_last_event_id() {
         matches!(empty.next(Duration::from_secs(2)).await, Next::End),
         "nothing after the last event"
     );
+
+    // Refusals are problems, not streams.
+    let stream_of = |path: &str| {
+        server
+            .http
+            .get(server.url(path))
+            .bearer_auth(reader.clone())
+            .header("accept", "text/event-stream")
+    };
+    server
+        .send(stream_of("/v1/runs/nope/events"))
+        .await
+        .problem(404, "not_found");
+    let bad_after = server.send(stream_of(&format!("{path}?after=x"))).await;
+    bad_after.problem(422, "invalid");
+    let bad_header = server.send(stream_of(&path).header("last-event-id", "seven")).await;
+    bad_header.problem(422, "invalid");
+    let anonymous = server
+        .send(server.http.get(server.url(&path)).header("accept", "text/event-stream"))
+        .await;
+    anonymous.problem(401, "unauthorized");
 }
 
 #[tokio::test(flavor = "multi_thread")]

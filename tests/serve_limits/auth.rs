@@ -71,6 +71,20 @@ async fn every_route_needs_a_key_whose_scope_allows_it() {
         .await;
     basic.problem(401, "unauthorized");
 
+    // Every answer carries its request id.
+    assert!(
+        runs.header("x-request-id").is_some_and(|id| id.len() == 36),
+        "{:?}",
+        runs.headers
+    );
+    assert!(basic.header("x-request-id").is_some(), "refusals too");
+
+    // A revoked key is refused at once, while the server runs.
+    let leaving = server.key("leaving", RUN).await;
+    server.get("/v1/runs", &leaving).await.expect(200);
+    server.revoke("leaving").await;
+    server.get("/v1/runs", &leaving).await.problem(401, "unauthorized");
+
     // 403 comes before 413: a `run` key never gets its big body read.
     let big = format!("{{\"source\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
     server

@@ -61,3 +61,44 @@ async fn a_second_server_on_the_same_store_exits_2_and_the_first_stops_cleanly()
     server.restart();
     server.call("GET", "/healthz", None, None).await.expect(200);
 }
+
+#[test]
+fn an_address_in_use_exits_2() {
+    let dir = temp_dir("address-in-use");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().expect("its address").to_string();
+    let store = dir.join("runs.sqlite").to_string_lossy().to_string();
+    let mut command = flow_command(&dir);
+    command.args(["serve", "--listen", &addr, "--store", &store]);
+    let (code, stderr) = run_to_exit(command, LIMIT);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&addr), "it names the address: {stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_is_logged_as_json_with_its_request_id() {
+    let model = Model::start().await;
+    let server = Server::start("request-log", &model).await;
+    let refused = server.call("GET", "/v1/runs", None, None).await;
+    let id = refused.header("x-request-id").expect("a request id").to_string();
+    assert_eq!((id.len(), id.chars().nth(14)), (36, Some('7')), "a UUID v7: {id}");
+    let other = server.call("GET", "/healthz", None, None).await;
+    assert_ne!(other.header("x-request-id"), Some(id.as_str()), "one id per request");
+
+    let line = crate::serve::until("the request's log line", Duration::from_secs(3), || async {
+        server.log().lines().find(|l| l.contains(&id)).map(str::to_string)
+    })
+    .await;
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    let text = entry.to_string();
+    assert!(
+        text.contains("\"/v1/runs\"") && text.contains("\"GET\""),
+        "method and path: {line}"
+    );
+    assert!(text.contains("401"), "the status: {line}");
+    for line in server.log().lines().filter(|l| !l.starts_with("listening on http://")) {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(entry["level"].is_string() && entry["timestamp"].is_string(), "{line}");
+    }
+}
