@@ -9,6 +9,8 @@ mod serve;
 mod cli;
 #[path = "serve_api/conversation.rs"]
 mod conversation;
+#[path = "serve_api/lists.rs"]
+mod lists;
 #[path = "serve_api/playground.rs"]
 mod playground;
 #[path = "serve_api/restart.rs"]

@@ -54,6 +54,8 @@ async fn a_test_run_on_an_inactive_revision_counts_in_no_live_list_or_metric() {
         0.0,
         "{after_test}"
     );
+    assert_eq!(counter(&after_test, "flow_tokens_total", "chat"), 0.0, "{after_test}");
+    assert!(!after_test.contains("flow_model_call_duration_seconds_count 1"), "{after_test}");
 
     // A live run of the active revision.
     let live = server.start_run(&runner, "chat", json!({})).await;
@@ -75,6 +77,10 @@ async fn a_test_run_on_an_inactive_revision_counts_in_no_live_list_or_metric() {
         1.0,
         "{finished}"
     );
+    assert!(finished.contains("status=\"completed\""), "{finished}");
+    // The mock reports 10 tokens in and 5 out per call.
+    let tokens = counter(&finished, "flow_tokens_total", "chat");
+    assert!(tokens > 0.0 && tokens % 15.0 == 0.0, "{finished}");
 
     let ids = |list: &serde_json::Value| -> Vec<String> {
         items(list)

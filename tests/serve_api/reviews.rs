@@ -268,3 +268,25 @@ async fn a_cancelled_approval_never_times_out() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert!(items(server.get("/v1/approvals", &admin).await.expect(200)).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_deadline_fires_on_a_sped_up_test_clock() {
+    let model = Model::start().await;
+    let clock = [("FLOW_CLOCK", "2026-01-05T09:00:00Zx3600")];
+    let server = Server::start_with("fast-clock", &model, &[], &clock).await;
+    let admin = server.key("ops", "admin").await;
+    server.create(&admin, &refund("1h", "http://127.0.0.1:9")).await;
+    let asked = Instant::now();
+    let start = server.start_run(&admin, "refund", json!({})).await;
+    let id = start["run"]["id"].as_str().expect("an id").to_string();
+    let deadline = time(&start["run"]["pending"]["deadline"]);
+    let began: jiff::Timestamp = "2026-01-05T09:00:00Z".parse().expect("a time");
+    let ahead = deadline.duration_since(began).as_secs_f64();
+    assert!((3600.0..3600.0 + 3600.0 * 5.0).contains(&ahead), "an hour of the server's clock: {ahead}");
+
+    // An hour of that clock is a second of ours; it fires within a second of it (an hour there).
+    let resumed = timed_out(&server, &admin, &id, Duration::from_secs(5)).await;
+    let late = time(&resumed["ts"]).duration_since(deadline).as_secs_f64();
+    assert!((0.0..=3600.0).contains(&late), "taken {late} s of the server's clock after the deadline");
+    assert!(asked.elapsed() < Duration::from_secs(4), "{:?}", asked.elapsed());
+}
