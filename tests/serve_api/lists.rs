@@ -40,15 +40,25 @@ async fn every_list_pages_through_each_item_once() {
         server.create(&admin, &chat).await;
     }
     let (workflows, pages) = all_pages(&server, &admin, "/v1/workflows", 2).await;
-    assert_eq!(field(&workflows, "name"), ["alpha", "bravo", "charlie", "delta", "echo"].map(|n| json!(n)));
+    assert_eq!(
+        field(&workflows, "name"),
+        ["alpha", "bravo", "charlie", "delta", "echo"].map(|n| json!(n))
+    );
     assert_eq!(pages, 3);
 
     for v in 2..=4 {
         let body = json!({ "source": source("chat.flow", &[("VERSION", &format!("v{v}"))]).replace("workflow chat", "workflow alpha") });
-        server.post("/v1/workflows/alpha/revisions", &admin, body).await.expect(201);
+        server
+            .post("/v1/workflows/alpha/revisions", &admin, body)
+            .await
+            .expect(201);
     }
     let (revisions, _) = all_pages(&server, &admin, "/v1/workflows/alpha/revisions", 3).await;
-    assert_eq!(field(&revisions, "revision"), [4, 3, 2, 1].map(|n| json!(n)), "newest first");
+    assert_eq!(
+        field(&revisions, "revision"),
+        [4, 3, 2, 1].map(|n| json!(n)),
+        "newest first"
+    );
 
     let mut started = Vec::new();
     for _ in 0..5 {
@@ -82,11 +92,18 @@ async fn every_list_pages_through_each_item_once() {
     let graph = server.get("/v1/workflows/alpha/revisions/4/graph", &admin).await;
     assert_eq!(compiled["graph"], graph.json, "the same graph as revision 4");
     let broken = server
-        .post("/v1/compile", &admin, json!({ "source": chat.replace("-> bye", "-> nowhere") }))
+        .post(
+            "/v1/compile",
+            &admin,
+            json!({ "source": chat.replace("-> bye", "-> nowhere") }),
+        )
         .await;
     let broken = broken.expect(200).clone();
     assert_eq!(broken["status"], "failed");
-    assert!(broken["graph"].is_null() && broken["diagnostics"].as_array().is_some_and(|d| !d.is_empty()), "{broken}");
+    assert!(
+        broken["graph"].is_null() && broken["diagnostics"].as_array().is_some_and(|d| !d.is_empty()),
+        "{broken}"
+    );
     let (after, _) = all_pages(&server, &admin, "/v1/workflows/alpha/revisions", 10).await;
     assert_eq!(after.len(), 4, "nothing stored");
 }

@@ -55,7 +55,10 @@ async fn a_test_run_on_an_inactive_revision_counts_in_no_live_list_or_metric() {
         "{after_test}"
     );
     assert_eq!(counter(&after_test, "flow_tokens_total", "chat"), 0.0, "{after_test}");
-    assert!(!after_test.contains("flow_model_call_duration_seconds_count 1"), "{after_test}");
+    assert!(
+        !after_test.contains("flow_model_call_duration_seconds_count 1"),
+        "{after_test}"
+    );
 
     // A live run of the active revision.
     let live = server.start_run(&runner, "chat", json!({})).await;

@@ -282,11 +282,17 @@ async fn a_long_deadline_fires_on_a_sped_up_test_clock() {
     let deadline = time(&start["run"]["pending"]["deadline"]);
     let began: jiff::Timestamp = "2026-01-05T09:00:00Z".parse().expect("a time");
     let ahead = deadline.duration_since(began).as_secs_f64();
-    assert!((3600.0..3600.0 + 3600.0 * 5.0).contains(&ahead), "an hour of the server's clock: {ahead}");
+    assert!(
+        (3600.0..3600.0 + 3600.0 * 5.0).contains(&ahead),
+        "an hour of the server's clock: {ahead}"
+    );
 
     // An hour of that clock is a second of ours; it fires within a second of it (an hour there).
     let resumed = timed_out(&server, &admin, &id, Duration::from_secs(5)).await;
     let late = time(&resumed["ts"]).duration_since(deadline).as_secs_f64();
-    assert!((0.0..=3600.0).contains(&late), "taken {late} s of the server's clock after the deadline");
+    assert!(
+        (0.0..=3600.0).contains(&late),
+        "taken {late} s of the server's clock after the deadline"
+    );
     assert!(asked.elapsed() < Duration::from_secs(4), "{:?}", asked.elapsed());
 }

@@ -188,3 +188,39 @@ async fn sigterm_ends_open_streams_and_the_server_exits_at_once() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_beyond_the_cap_are_503_until_one_closes() {
+    let model = Model::start().await;
+    let server = Server::start_with("stream-cap", &model, &[], &[("FLOW_MAX_STREAMS", "2")]).await;
+    let admin = server.key("ops", "admin").await;
+    server.create(&admin, &source("chat.flow", &[("VERSION", "v1")])).await;
+    let start = server.start_run(&admin, "chat", json!({})).await;
+    let path = format!("/v1/runs/{}/events", start["run"]["id"].as_str().unwrap_or(""));
+    let first = open(&server, &admin, &path, None).await;
+    let _second = open(&server, &admin, &path, None).await;
+    let request = || {
+        server
+            .http
+            .get(server.url(&path))
+            .bearer_auth(admin.clone())
+            .header("accept", "text/event-stream")
+    };
+    let refused = server.send(request()).await;
+    refused.problem(503, "unavailable");
+    assert!(
+        refused.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok()),
+        "{:?}",
+        refused.headers
+    );
+    // A list is no stream: it is answered at the cap.
+    server.get(&path, &admin).await.expect(200);
+
+    drop(first);
+    let reopened = crate::serve::until("a stream's place to be given back", Duration::from_secs(3), || async {
+        let response = request().send().await.ok()?;
+        (response.status().as_u16() == 200).then_some(response)
+    })
+    .await;
+    Stream::new(reopened);
+}

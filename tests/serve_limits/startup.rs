@@ -23,16 +23,22 @@ fn no_auth_on_an_address_other_machines_reach_exits_2_naming_the_flag() {
 }
 
 #[test]
-fn a_bad_test_clock_exits_2_naming_it() {
-    let dir = temp_dir("bad-clock");
+fn bad_test_settings_exit_2_naming_them() {
+    let dir = temp_dir("bad-settings");
     let store = dir.join("runs.sqlite").to_string_lossy().to_string();
-    let mut command = flow_command(&dir);
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", &store])
-        .env("FLOW_CLOCK", "yesterday");
-    let (code, stderr) = run_to_exit(command, LIMIT);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("FLOW_CLOCK"), "{stderr}");
+    for (name, value) in [
+        ("FLOW_CLOCK", "yesterday"),
+        ("FLOW_MAX_STREAMS", "0"),
+        ("FLOW_MAX_STREAMS", "many"),
+    ] {
+        let mut command = flow_command(&dir);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--store", &store])
+            .env(name, value);
+        let (code, stderr) = run_to_exit(command, LIMIT);
+        assert_eq!(code, Some(2), "{name}={value}: {stderr}");
+        assert!(stderr.contains(name), "{stderr}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
