@@ -165,12 +165,19 @@ pub fn limit(given: Option<&str>) -> Result<usize, ApiError> {
 pub fn number_cursor(given: Option<&str>) -> Result<Option<u64>, ApiError> {
     given
         .map(|text| {
-            text.parse::<u64>().map_err(|_| {
+            stored_number(text).ok_or_else(|| {
                 ApiError::invalid(format!("`cursor` `{text}` is not a cursor this list gave"))
                     .with("field", json!("cursor"))
             })
         })
         .transpose()
+}
+
+/// A whole number the store can hold (positions, seqs: at most `i64::MAX`);
+/// None for anything else, so a number beyond it is refused as the client's
+/// mistake (422), not taken to the store.
+pub fn stored_number(text: &str) -> Option<u64> {
+    text.parse::<u64>().ok().filter(|n| i64::try_from(*n).is_ok())
 }
 
 /// The common query of lists: `limit` and `cursor`, plus whatever else `T` takes.
@@ -250,6 +257,14 @@ mod tests {
         assert!(limit(Some("ten")).is_err());
         assert_eq!(number_cursor(Some("12")).unwrap(), Some(12));
         assert!(number_cursor(Some("zz")).is_err());
+        assert!(
+            number_cursor(Some("9223372036854775808")).is_err(),
+            "beyond what the store holds"
+        );
+        assert_eq!(
+            number_cursor(Some("9223372036854775807")).unwrap(),
+            Some(i64::MAX as u64)
+        );
         let page: Page = query(Some("limit=5&cursor=a%20b")).unwrap();
         assert_eq!(page.cursor.as_deref(), Some("a b"));
         assert!(query::<Page>(Some("limit=5&colour=red")).is_err());

@@ -229,3 +229,32 @@ async fn starts_beyond_max_concurrent_runs_are_429_and_test_runs_do_not_count() 
     patch(r#"{"max_concurrent_runs": null}"#).await.expect(200);
     server.start_run(&admin, "chat", json!({})).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn big_compiles_do_not_hold_up_other_requests() {
+    let model = Model::start().await;
+    let server = Server::start("big-compiles", &model).await;
+    let admin = server.key("ops", "admin").await;
+    // A source of a megabyte takes the compiler seconds (in a debug build):
+    // more of them at once than the server has worker threads.
+    let big = json!({ "source": "x".repeat(1024 * 1024) });
+    let compiles: Vec<_> = (0..3)
+        .map(|_| post_later(&server, &admin, "/v1/compile", big.clone()))
+        .collect();
+
+    let window = std::time::Instant::now();
+    let mut slowest = std::time::Duration::ZERO;
+    while window.elapsed() < std::time::Duration::from_millis(1500) {
+        let asked = std::time::Instant::now();
+        server.call("GET", "/healthz", None, None).await.expect(200);
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        slowest < std::time::Duration::from_millis(500),
+        "/healthz took {slowest:?} while compiling"
+    );
+    for compile in compiles {
+        compile.abort();
+    }
+}

@@ -80,6 +80,15 @@ async fn bodies_that_are_not_json_too_big_or_of_the_wrong_shape_are_refused() {
         )
         .await;
     names(&patch, "max_concurrent_runs");
+    let forever = server
+        .call(
+            "PATCH",
+            "/v1/workflows/chat",
+            key,
+            Some("{\"idle_timeout\": 18446744073709551615}"),
+        )
+        .await;
+    names(&forever, "idle_timeout");
 
     // 404 comes before 422: an unknown workflow with a malformed body.
     let unknown = server
@@ -162,10 +171,26 @@ async fn bad_inputs_cursors_and_filters_are_422_and_finished_runs_409() {
         (format!("/v1/runs/{id}/events?cursor=x"), "cursor"),
         (format!("/v1/runs/{id}/events?after=x"), "after"),
         ("/v1/approvals?status=done".to_string(), "status"),
+        // Numbers beyond any position or seq are the client's mistake, not the store's.
+        ("/v1/runs?cursor=18446744073709551615".to_string(), "cursor"),
+        ("/v1/approvals?cursor=9223372036854775808".to_string(), "cursor"),
+        ("/v1/handoffs?cursor=18446744073709551615".to_string(), "cursor"),
+        (format!("/v1/runs/{id}/messages?cursor=18446744073709551615"), "cursor"),
+        (format!("/v1/runs/{id}/events?cursor=9223372036854775808"), "cursor"),
+        (format!("/v1/runs/{id}/events?after=18446744073709551615"), "after"),
     ] {
         let reply = server.get(&path, &admin).await;
         names(&reply, field);
     }
+    let streamed = server
+        .http
+        .get(server.url(&format!("/v1/runs/{id}/events")))
+        .bearer_auth(admin.clone())
+        .header("accept", "text/event-stream");
+    let huge = server
+        .send(streamed.header("last-event-id", "18446744073709551615"))
+        .await;
+    huge.problem(422, "invalid");
     let unknown_param = server.get("/v1/runs?colour=red", &admin).await;
     unknown_param.problem(422, "invalid");
     // A limit above 500 is taken as 500.

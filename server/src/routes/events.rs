@@ -72,7 +72,7 @@ pub async fn events(
         Some(v) => Some(
             v.to_str()
                 .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
+                .and_then(|s| body::stored_number(s.trim()))
                 .ok_or_else(|| {
                     ApiError::invalid("`Last-Event-ID` must be an event's seq").with("field", json!("Last-Event-ID"))
                 })?,
