@@ -141,3 +141,54 @@ async fn a_cancel_ends_the_run_once() {
         .await
         .problem(409, "conflict");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_goes_away_mid_turn_changes_nothing_and_may_retry_its_key() {
+    let model = Model::start().await;
+    let server = Server::start("disconnect", &model).await;
+    let admin = server.key("ops", "admin").await;
+    server.create(&admin, &source("chat.flow", &[("VERSION", "v1")])).await;
+    let start = server.start_run(&admin, "chat", json!({})).await;
+    let id = start["run"]["id"].as_str().expect("an id").to_string();
+    let path = format!("/v1/runs/{id}/messages");
+    let send = || {
+        server
+            .http
+            .post(server.url(&path))
+            .bearer_auth(admin.clone())
+            .header("idempotency-key", "turn-2")
+            .json(&json!({ "text": "[slow] still there?" }))
+    };
+
+    // The client gives up while the model is answering.
+    let calls = model.calls().await;
+    let gone = tokio::spawn(send().send());
+    crate::serve::until(
+        "the turn to reach the model",
+        std::time::Duration::from_secs(5),
+        || async { (model.calls().await > calls).then_some(()) },
+    )
+    .await;
+    gone.abort();
+    assert!(gone.await.is_err(), "the request was dropped");
+
+    // The turn completes anyway; its messages can be read.
+    let all = crate::serve::until("the turn to complete", std::time::Duration::from_secs(5), || async {
+        let all = items(server.get(&path, &admin).await.expect(200));
+        (all.len() == 3).then_some(all)
+    })
+    .await;
+    assert_eq!(server.run(&admin, &id).await["status"], "waiting_for_user");
+    let said: Vec<&str> = all.iter().filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(
+        said[1..],
+        ["[slow] still there?", "You said: [slow] still there?"],
+        "{said:?}"
+    );
+
+    // A retry under the same key answers that turn; the message is not sent again.
+    let retry = server.send(send()).await;
+    let retry = retry.expect(200).clone();
+    assert_eq!(texts(&retry), ["You said: [slow] still there?"], "{retry}");
+    assert_eq!(items(server.get(&path, &admin).await.expect(200)).len(), all.len());
+}

@@ -35,12 +35,13 @@ async fn bodies_that_are_not_json_too_big_or_of_the_wrong_shape_are_refused() {
 
     // 2 MiB is the limit: one byte more is 413, exactly that much is read.
     const MIB2: usize = 2 * 1024 * 1024;
-    let sized = |n: usize| format!("{{\"source\": \"{}\"}}", "x".repeat(n - 14));
+    // `{"pad": "xx…"}` of n bytes: read whole, it is refused for its field (422).
+    let sized = |n: usize| format!("{{\"pad\": \"{}\"}}", "x".repeat(n - 11));
     assert_eq!(sized(MIB2).len(), MIB2);
     let over = server.call("POST", "/v1/workflows", key, Some(&sized(MIB2 + 1))).await;
     over.problem(413, "payload_too_large");
     let at = server.call("POST", "/v1/workflows", key, Some(&sized(MIB2))).await;
-    at.problem(422, "invalid"); // read, and found to be no workflow
+    names(&at, "pad"); // read whole, and its field refused
     let over_message = server
         .call("POST", "/v1/runs/no-such-run/messages", key, Some(&sized(MIB2 + 1)))
         .await;
