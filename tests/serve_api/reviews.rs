@@ -120,8 +120,16 @@ async fn a_handoff_is_returned_with_typed_values() {
     let id = run["id"].as_str().expect("an id").to_string();
     let pending_id = run["pending"]["id"].as_u64().expect("a pending id");
 
+    // A playground session waits there too, listed with its mode.
+    let session = server.start_run(&runner, "desk", json!({ "mode": "test" })).await;
     let listed = items(server.get("/v1/handoffs?status=waiting", &reviewer).await.expect(200));
-    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0]["run_id"], session["run"]["id"], "newest first");
+    assert_eq!(
+        (listed[0]["mode"].clone(), listed[1]["mode"].clone()),
+        (json!("test"), json!("live"))
+    );
+    let listed = &listed[1..];
     assert_eq!(listed[0]["run_id"], id.as_str());
     assert_eq!(listed[0]["queue"], "billing");
     assert_eq!(listed[0]["message"], "Help the customer with a refund.");
@@ -129,6 +137,13 @@ async fn a_handoff_is_returned_with_typed_values() {
     assert!(listed[0]["since"].is_string());
 
     let back = format!("/v1/runs/{id}/return");
+    let unnamed = server.post(&back, &reviewer, json!({ "set": { "credit": 1 } })).await;
+    assert_eq!(
+        unnamed.problem(422, "invalid")["field"],
+        "pending_id",
+        "{}",
+        unnamed.text
+    );
     let bad = server
         .post(
             &back,
@@ -166,7 +181,13 @@ async fn a_handoff_is_returned_with_typed_values() {
     assert_eq!(returned["run"]["vars"]["credit"], 10);
     let events = server.events(&runner, &id).await;
     assert_eq!(of_type(&events, "resumed")[0]["note"], "refunded by phone");
-    assert!(items(server.get("/v1/handoffs", &reviewer).await.expect(200)).is_empty());
+    let left = items(server.get("/v1/handoffs", &reviewer).await.expect(200));
+    let left: Vec<Value> = left.iter().map(|h| h["run_id"].clone()).collect();
+    assert_eq!(
+        left,
+        [session["run"]["id"].clone()],
+        "the returned run is no longer listed"
+    );
 }
 
 /// The run's `resumed` event once the timeout was taken (polled for at most `limit`).

@@ -79,3 +79,31 @@ async fn the_servers_own_variables_and_missing_ones_are_refused_at_start() {
     let runs = server.get("/v1/runs", &admin).await;
     assert_eq!(runs.expect(200)["items"], json!([]), "no run was started");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_narrows_what_workflows_may_read() {
+    let model = Model::start().await;
+    let env = [("CRM_TOKEN", TOKEN), ("OTHER_TOKEN", "other-SECRET-1234567890")];
+    let server = Server::start_with("narrow-secrets", &model, &["--secrets", "CRM_TOKEN"], &env).await;
+    let admin = server.key("ops", "admin").await;
+    let other = crm("OTHER_TOKEN", "http://127.0.0.1:9").replace("workflow crm", "workflow crm_other");
+    server.create(&admin, &other).await;
+    let refused = server.post("/v1/workflows/crm_other/runs", &admin, json!({})).await;
+    let detail = refused.problem(422, "invalid")["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(detail.contains("OTHER_TOKEN"), "{detail}");
+    assert!(!refused.text.contains("other-SECRET"), "{}", refused.text);
+    // The listed one is read.
+    let tools = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/accounts/c1"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "plan": "silver" })))
+        .mount(&tools)
+        .await;
+    server.create(&admin, &crm("CRM_TOKEN", &tools.uri())).await;
+    let start = server.start_run(&admin, "crm", json!({})).await;
+    assert_eq!(texts(&start), ["Plan silver."], "{start}");
+}

@@ -49,6 +49,14 @@ async fn revisions_are_created_failed_compiled_and_activated() {
         .post("/v1/workflows", &admin, json!({ "source": chat("v9") }))
         .await;
     again.problem(409, "conflict");
+    let nameless = server
+        .post(
+            "/v1/workflows",
+            &admin,
+            json!({ "source": "model m = \"openai:gpt-test\"\n" }),
+        )
+        .await;
+    assert_eq!(nameless.problem(422, "invalid")["field"], "source");
 
     // A revision that fails to compile is stored (201) with its diagnostics.
     let failed = server
@@ -76,6 +84,10 @@ async fn revisions_are_created_failed_compiled_and_activated() {
         .post("/v1/workflows/chat/revisions/2/activate", &admin, json!({}))
         .await;
     activate.problem(409, "conflict");
+    let on_failed = server
+        .post("/v1/workflows/chat/runs", &admin, json!({ "revision": 2 }))
+        .await;
+    assert_eq!(on_failed.problem(422, "invalid")["field"], "revision");
 
     // Refused revisions store nothing.
     let refused = server
