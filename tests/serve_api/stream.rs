@@ -162,7 +162,7 @@ async fn the_stream_follows_the_run_live_and_resumes_after_the_last_event_id() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sigterm_ends_open_streams_and_the_server_exits_at_once() {
+async fn sigterm_ends_open_streams_at_once_and_they_resume_after_a_start() {
     let model = Model::start().await;
     let mut server = Server::start("stream-stop", &model).await;
     let admin = server.key("ops", "admin").await;
@@ -180,13 +180,23 @@ async fn sigterm_ends_open_streams_and_the_server_exits_at_once() {
         took < Duration::from_secs(3),
         "an open stream does not hold the exit: {took:?}"
     );
+    let mut last = 0;
     loop {
         match stream.next(Duration::from_secs(2)).await {
-            Next::Message(_) => continue,
+            Next::Message(m) => last = m.seq(),
             Next::End => break,
             Next::Quiet => panic!("the stream stays open after the server stopped"),
         }
     }
+    assert!(last > 0);
+
+    // After a start, the client resumes where it was.
+    server.restart();
+    let mut resumed = open(&server, &admin, &format!("/v1/runs/{id}/events"), Some(last)).await;
+    server.say(&admin, &id, "the user says goodbye").await;
+    let rest = resumed.through("run_completed", Duration::from_secs(2)).await;
+    check_seqs(&rest, last + 1);
+    check_framing(&rest);
 }
 
 #[tokio::test(flavor = "multi_thread")]
