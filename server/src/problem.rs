@@ -19,7 +19,7 @@ pub enum Code {
     Forbidden,
     /// 404.
     NotFound,
-    /// 405: the path exists, not with this method (the `Allow` header lists those it has).
+    /// 405: the route does not answer this method (code `not_found`: SERVER.md names no other).
     MethodNotAllowed,
     /// 409: the thing exists, or is not in a state that allows it.
     Conflict,
@@ -57,8 +57,7 @@ impl Code {
         match self {
             Code::Unauthorized => "unauthorized",
             Code::Forbidden => "forbidden",
-            Code::NotFound => "not_found",
-            Code::MethodNotAllowed => "method_not_allowed",
+            Code::NotFound | Code::MethodNotAllowed => "not_found",
             Code::Conflict => "conflict",
             Code::Invalid => "invalid",
             Code::PayloadTooLarge => "payload_too_large",

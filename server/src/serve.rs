@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// How the server was asked to run.
 #[derive(Debug, Clone)]
@@ -138,10 +138,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
                     .unwrap_or("");
                 tracing::info_span!("request", method = %req.method(), path = %logged_path(req.uri().path()), request_id = %id)
             })
-            // One line per request at `info` (tower-http's default is `debug`):
-            // the status and latency, in the request's span (its id).
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros))
-            .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN).latency_unit(LatencyUnit::Micros)))
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(30))),
     );

@@ -214,9 +214,9 @@ async fn activating_an_older_revision_rolls_back_new_runs_only() {
     assert_eq!(texts(&end), ["Bye  from v1."]);
 }
 
-// The route is wired on another branch; tests/serve_limits/routes.rs lists it
-// as PENDING, and its test there fails once it is routed, to remove this.
-#[ignore = "GET /v1/workflows/{name}/diff is not wired yet (the lead wires it on another branch)"]
+// The route is wired on another branch (tests/serve_limits/routes.rs lists it
+// as PENDING and checks it once it is routed): remove this once it is merged.
+#[ignore = "GET /v1/workflows/{name}/diff is not wired in this branch yet (the lead wires it on another)"]
 #[tokio::test(flavor = "multi_thread")]
 async fn the_diff_of_two_revisions_names_what_changed() {
     let model = Model::start().await;
@@ -256,6 +256,10 @@ async fn the_diff_of_two_revisions_names_what_changed() {
     to_failed.problem(409, "conflict");
     let unknown = server.get("/v1/workflows/chat/diff?from=1&to=9", &admin).await;
     unknown.problem(404, "not_found");
+    let titles = diff["workflow"]["changed"].as_array().cloned().unwrap_or_default();
+    assert!(titles.contains(&json!("title")), "the title changed: {diff}");
+    let half = server.get("/v1/workflows/chat/diff?from=1", &admin).await;
+    assert_eq!(half.problem(422, "invalid")["field"], "to", "{}", half.text);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -142,23 +142,18 @@ pub fn router(app: Arc<App>) -> Router {
     )
     .merge(api)
     .fallback(not_found)
-    .method_not_allowed_fallback(method_not_allowed)
+    .method_not_allowed_fallback(not_allowed)
     .layer(DefaultBodyLimit::max(MAX_BODY))
     .with_state(app)
 }
 
-async fn not_found(uri: axum::http::Uri) -> crate::problem::ApiError {
-    crate::problem::ApiError::not_found(format!("no route {}", uri.path()))
-}
-
-/// A path the router has, asked with a method it does not answer there
-/// (axum adds the `Allow` header of the methods it does).
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> crate::problem::ApiError {
+async fn not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> crate::problem::ApiError {
     crate::problem::ApiError::new(
         crate::problem::Code::MethodNotAllowed,
-        format!(
-            "{} does not answer {method}; `Allow` lists the methods it answers",
-            uri.path()
-        ),
+        format!("{} does not answer {method}", uri.path()),
     )
+}
+
+async fn not_found(uri: axum::http::Uri) -> crate::problem::ApiError {
+    crate::problem::ApiError::not_found(format!("no route {}", uri.path()))
 }
