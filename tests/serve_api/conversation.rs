@@ -23,6 +23,29 @@ async fn a_conversation_answers_each_turn_with_that_turns_messages() {
     assert_eq!(run["trigger"], json!({ "kind": "api", "id": null }));
     assert_eq!(run["node"], "talk");
     assert!(run["pending"].is_null(), "{run}");
+    let fields: Vec<&str> = run
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for field in [
+        "id",
+        "workflow",
+        "revision",
+        "graph_hash",
+        "mode",
+        "status",
+        "node",
+        "vars",
+        "outcome",
+        "error",
+        "trigger",
+        "created",
+        "updated",
+        "pending",
+    ] {
+        assert!(fields.contains(&field), "<run> has `{field}`: {run}");
+    }
+    assert_eq!(run["graph_hash"].as_str().map(str::len), Some(64), "{run}");
     assert_eq!(texts(&start), ["Hello! What is your name?"]);
     assert_eq!(start["messages"][0]["role"], "agent");
     let id = run["id"].as_str().expect("an id").to_string();

@@ -258,3 +258,36 @@ async fn big_compiles_do_not_hold_up_other_requests() {
         compile.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_is_kept_for_24_hours() {
+    let model = Model::start().await;
+    // A day of the server's clock passes in a second.
+    let clock = [("FLOW_CLOCK", "2026-01-05T09:00:00Zx86400")];
+    let server = Server::start_with("idempotency-expiry", &model, &[], &clock).await;
+    let admin = server.key("ops", "admin").await;
+    server.create(&admin, &source("chat.flow", &[("VERSION", "v1")])).await;
+    let start = || {
+        server
+            .http
+            .post(server.url("/v1/workflows/chat/runs"))
+            .bearer_auth(admin.clone())
+            .header("idempotency-key", "daily")
+            .json(&json!({}))
+    };
+    let began = std::time::Instant::now();
+    let first = server.send(start()).await;
+    first.expect(201);
+    let replay = server.send(start()).await;
+    if began.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(replay.text, first.text, "replayed within the day");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await; // a day and more of the server's clock
+    let later = server.send(start()).await;
+    later.expect(201);
+    assert_eq!(later.header("idempotent-replayed"), None);
+    assert_ne!(
+        later.json["run"]["id"], first.json["run"]["id"],
+        "a new run the next day"
+    );
+}
