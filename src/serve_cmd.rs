@@ -49,6 +49,18 @@ pub fn run(args: ServeArgs) -> u8 {
     config.secrets = args.secrets;
     config.retain_finished = args.retain_finished;
     config.clock = std::env::var("FLOW_CLOCK").ok();
+    // The cap on open event streams (default 10,000), lowered by tests.
+    if let Ok(text) = std::env::var("FLOW_MAX_STREAMS") {
+        match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 => config.max_streams = n,
+            _ => {
+                eprintln!(
+                    "error: FLOW_MAX_STREAMS={text:?} is not a whole number above 0 (the most event streams open at once)"
+                );
+                return EXIT_USAGE;
+            }
+        }
+    }
     let _ = args.allow_private_webhooks;
     flow_server::init_logging(std::io::stderr().is_terminal());
     let tokio = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -1,6 +1,7 @@
 //! What every request handler shares: the runtime (and its store), the
 //! catalog, the event hub, metrics, limits and the server's lifecycle.
 
+use crate::admission::Admissions;
 use crate::catalog::Catalog;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
@@ -36,6 +37,8 @@ pub struct App {
     programs: Mutex<HashMap<String, Arc<Program>>>,
     /// Whether the store answered the last readiness probe.
     pub ready: AtomicBool,
+    /// Places under workflows' `max_concurrent_runs` for runs being started.
+    pub admissions: Admissions,
 }
 
 impl App {
@@ -52,6 +55,7 @@ impl App {
             turns: TaskTracker::new(),
             programs: Mutex::default(),
             ready: AtomicBool::new(true),
+            admissions: Admissions::default(),
         }
     }
 

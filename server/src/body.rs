@@ -5,9 +5,33 @@
 
 use crate::problem::{ApiError, Code};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+
+/// A route's path parameters, as axum's `Path` reads them, but refused as a
+/// problem: parameters that cannot be read (not UTF-8, say) name nothing, 404.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Path<T>, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::not_found(format!(
+                "{} names nothing: {}",
+                parts.uri.path(),
+                rejection.body_text()
+            ))),
+        }
+    }
+}
 
 /// The largest body a request may have: 2 MiB.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -58,8 +82,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => message(&inner.to_string()),
         };
-        // An unknown field is named by serde as "unknown field `x`": point at it.
-        let field = match unknown_field(&what) {
+        // An unknown or a missing field is named by serde in its message
+        // ("unknown field `x`", "missing field `x`"): point at it.
+        let field = match unknown_field(&what).or_else(|| missing_field(&what)) {
             Some(name) if path == "." => name,
             Some(name) if path == name || path.ends_with(&format!(".{name}")) => path.clone(),
             Some(name) => format!("{path}.{name}"),
@@ -84,6 +109,11 @@ fn message(text: &str) -> String {
 
 fn unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
     Some(rest[..rest.find('`')?].to_string())
 }
 
@@ -135,12 +165,19 @@ pub fn limit(given: Option<&str>) -> Result<usize, ApiError> {
 pub fn number_cursor(given: Option<&str>) -> Result<Option<u64>, ApiError> {
     given
         .map(|text| {
-            text.parse::<u64>().map_err(|_| {
+            stored_number(text).ok_or_else(|| {
                 ApiError::invalid(format!("`cursor` `{text}` is not a cursor this list gave"))
                     .with("field", json!("cursor"))
             })
         })
         .transpose()
+}
+
+/// A whole number the store can hold (positions, seqs: at most `i64::MAX`);
+/// None for anything else, so a number beyond it is refused as the client's
+/// mistake (422), not taken to the store.
+pub fn stored_number(text: &str) -> Option<u64> {
+    text.parse::<u64>().ok().filter(|n| i64::try_from(*n).is_ok())
 }
 
 /// The common query of lists: `limit` and `cursor`, plus whatever else `T` takes.
@@ -195,8 +232,12 @@ mod tests {
         let (d, f) = detail(br#"{"source": "x", "inputs": {"n": "two"}}"#);
         assert!(d.starts_with("`inputs.n`:"), "{d}");
         assert_eq!(f, "inputs.n");
-        let (d, _) = detail(br#"{"activate": true}"#);
+        let (d, f) = detail(br#"{"activate": true}"#);
         assert!(d.contains("missing field `source`"), "{d}");
+        assert_eq!(f, "source");
+        let (d, f) = detail(br#"{"source": "x", "inputs": {}}"#);
+        assert!(d.contains("missing field `n`"), "{d}");
+        assert_eq!(f, "inputs.n");
         let (d, _) = detail(br#"{"source": "x""#);
         assert!(d.contains("not well-formed JSON"), "{d}");
         let (d, _) = detail(b"");
@@ -238,6 +279,14 @@ mod tests {
         assert!(limit(Some("ten")).is_err());
         assert_eq!(number_cursor(Some("12")).unwrap(), Some(12));
         assert!(number_cursor(Some("zz")).is_err());
+        assert!(
+            number_cursor(Some("9223372036854775808")).is_err(),
+            "beyond what the store holds"
+        );
+        assert_eq!(
+            number_cursor(Some("9223372036854775807")).unwrap(),
+            Some(i64::MAX as u64)
+        );
         let page: Page = query(Some("limit=5&cursor=a%20b")).unwrap();
         assert_eq!(page.cursor.as_deref(), Some("a b"));
         assert!(query::<Page>(Some("limit=5&colour=red")).is_err());

@@ -60,6 +60,15 @@ pub fn compile(source: &str) -> Compiled {
     }
 }
 
+/// [`compile`] on tokio's blocking pool: compiling is CPU work that takes
+/// seconds for a big source, and must not hold a worker thread that the
+/// server's requests, streams and timers share.
+pub async fn compile_apart(source: String) -> Result<Compiled, crate::problem::ApiError> {
+    tokio::task::spawn_blocking(move || compile(&source))
+        .await
+        .map_err(|e| crate::problem::ApiError::internal(format!("compiling stopped: {e}")))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

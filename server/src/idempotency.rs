@@ -70,21 +70,36 @@ pub async fn idempotent(State(app): State<Arc<App>>, req: Request, next: Next) -
         }
         Ok(IdemBegin::Replay { status, body }) => replay(status, body),
         Ok(IdemBegin::Fresh) => {
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-            let (parts, body) = response.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            let status = parts.status;
-            let kept = if status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY {
-                app.catalog.idem_finish(&owner, &key, status.as_u16(), &bytes).await
-            } else {
-                app.catalog.idem_abandon(&owner, &key).await
-            };
-            if let Err(e) = kept {
-                tracing::warn!(error = %e, "an idempotency key could not be recorded");
+            // Answered and recorded on a task of its own (one shutdown waits
+            // for): a client that goes away meanwhile does not leave the key
+            // in progress, and its retry gets this answer.
+            let request = Request::from_parts(parts, Body::from(bytes));
+            let tasks = app.turns.clone();
+            let answered = tasks.spawn(answer_and_record(app, owner, key, request, next));
+            match answered.await {
+                Ok(response) => response,
+                Err(e) => ApiError::internal(format!("a request with an Idempotency-Key stopped: {e}")).into_response(),
             }
-            Response::from_parts(parts, Body::from(bytes))
         }
     }
+}
+
+/// Answers a request begun under a fresh key and records the answer (2xx
+/// and 422) or gives the key up (anything else, tried afresh on a retry).
+async fn answer_and_record(app: Arc<App>, owner: String, key: String, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let status = parts.status;
+    let kept = if status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY {
+        app.catalog.idem_finish(&owner, &key, status.as_u16(), &bytes).await
+    } else {
+        app.catalog.idem_abandon(&owner, &key).await
+    };
+    if let Err(e) = kept {
+        tracing::warn!(error = %e, "an idempotency key could not be recorded");
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The first answer again.

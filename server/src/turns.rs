@@ -4,6 +4,7 @@
 //! timer all go through [`drive`], which also takes what was posted to the
 //! run's inbox meanwhile, gives the run back, and reports the turn.
 
+use crate::admission::Admitted;
 use crate::app::App;
 use crate::problem::{ApiError, ApiResult};
 use crate::views;
@@ -39,14 +40,27 @@ pub async fn start(
     inputs: Map<String, Value>,
     origin: Origin,
 ) -> ApiResult<TurnOutput> {
+    let mode = origin.mode;
+    let run = prepare(app, program, inputs, origin)?;
+    first(app, run, mode, None).await
+}
+
+/// A new run of `program`, not yet stored: its inputs and secrets checked
+/// (422 naming what is wrong or missing).
+pub fn prepare(app: &Arc<App>, program: Arc<Program>, inputs: Map<String, Value>, origin: Origin) -> ApiResult<Run> {
     let secrets = app.runtime.secrets(&program)?;
     let mut run = app.runtime.start(program, inputs, RunOptions::default(), secrets)?;
-    let mode = origin.mode;
     run.set_origin(origin)?;
+    Ok(run)
+}
+
+/// Takes the first turn of a [`prepare`]d run, keeping `admitted` (its place
+/// under its workflow's cap) until that turn has committed.
+pub async fn first(app: &Arc<App>, run: Run, mode: RunMode, admitted: Option<Admitted>) -> ApiResult<TurnOutput> {
     if mode == RunMode::Live {
         app.metrics.run_started(&run.state().workflow);
     }
-    spawn(app, run, mode, Action::Run).await
+    spawn_held(app, run, mode, Action::Run, admitted).await
 }
 
 /// Loads a stored run (409 while another turn holds it) and applies `delivery`.
@@ -80,10 +94,24 @@ pub async fn load(app: &Arc<App>, run_id: &str) -> ApiResult<Run> {
 
 /// Runs the turn on a task of the server's and waits for its answer.
 async fn spawn(app: &Arc<App>, run: Run, mode: RunMode, action: Action) -> ApiResult<TurnOutput> {
+    spawn_held(app, run, mode, action, None).await
+}
+
+/// Same, dropping `admitted` once the turn has committed (on the task, so a
+/// client that disconnects does not give the place back early).
+async fn spawn_held(
+    app: &Arc<App>,
+    run: Run,
+    mode: RunMode,
+    action: Action,
+    admitted: Option<Admitted>,
+) -> ApiResult<TurnOutput> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task_app = Arc::clone(app);
     app.turns.spawn(async move {
-        let _ = tx.send(drive(&task_app, run, mode, action).await);
+        let out = drive(&task_app, run, mode, action).await;
+        drop(admitted);
+        let _ = tx.send(out);
     });
     rx.await
         .map_err(|_| ApiError::internal("a turn's task stopped before it answered"))?

@@ -6,11 +6,11 @@
 
 use super::runs::find_run;
 use crate::app::App;
-use crate::body;
+use crate::body::{self, Path};
 use crate::problem::{ApiError, ApiResult, Code};
 use crate::views;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event as Sse, KeepAlive};
 use axum::response::{IntoResponse, Response};
@@ -72,7 +72,7 @@ pub async fn events(
         Some(v) => Some(
             v.to_str()
                 .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
+                .and_then(|s| body::stored_number(s.trim()))
                 .ok_or_else(|| {
                     ApiError::invalid("`Last-Event-ID` must be an event's seq").with("field", json!("Last-Event-ID"))
                 })?,

@@ -77,10 +77,31 @@ fn open() -> OpenApiRouter<Arc<App>> {
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api().split_for_parts();
-    let (_, open) = open().split_for_parts();
+    let (_, mut open) = open().split_for_parts();
+    for item in open.paths.paths.values_mut() {
+        keyless(item);
+    }
     doc.merge(open);
     add_openapi_path(&mut doc);
     doc
+}
+
+/// Marks a path's operations as needing no key (`security: []` overrides
+/// the document's default, the bearer key).
+fn keyless(item: &mut utoipa::openapi::path::PathItem) {
+    let operations = [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ];
+    for op in operations.into_iter().flatten() {
+        op.security = Some(Vec::new());
+    }
 }
 
 fn add_openapi_path(doc: &mut utoipa::openapi::OpenApi) {
@@ -94,9 +115,9 @@ fn add_openapi_path(doc: &mut utoipa::openapi::OpenApi) {
             ResponseBuilder::new().description("the OpenAPI 3.1 document of every route"),
         )
         .build();
-    doc.paths
-        .paths
-        .insert("/v1/openapi.json".into(), PathItem::new(HttpMethod::Get, op));
+    let mut item = PathItem::new(HttpMethod::Get, op);
+    keyless(&mut item);
+    doc.paths.paths.insert("/v1/openapi.json".into(), item);
 }
 
 /// The whole router over the shared state.

@@ -4,12 +4,12 @@
 
 use super::runs::{find_run, refuse_when_stopping, turn_answer};
 use crate::app::App;
-use crate::body::{self, RawBody};
+use crate::body::{self, Path, RawBody};
 use crate::problem::{ApiError, ApiResult};
 use crate::turns;
 use crate::views;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use flow_runtime::RunStatus;
 use flow_runtime::store::{Delivery, RunQuery, StoredRun};
 use serde::Deserialize;

@@ -2,16 +2,16 @@
 //! run, send it messages, cancel it, read it. Every turn runs on the
 //! server's own task ([`crate::turns`]); one step of a run at a time.
 
-use super::workflows::{UNFINISHED, find_revision};
+use super::workflows::find_revision;
 use crate::app::App;
 use crate::auth::Caller;
-use crate::body::{self, RawBody};
+use crate::body::{self, Path, RawBody};
 use crate::catalog::RevisionStatus;
 use crate::problem::{ApiError, ApiResult, Code};
 use crate::turns::{self, TurnOutput};
 use crate::views;
 use axum::Json;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use flow_runtime::RunStatus;
@@ -119,28 +119,6 @@ pub async fn start(
     };
     let program = app.program(hash, graph)?;
     let mode = RunMode::from(body.mode);
-    if mode == RunMode::Live
-        && let Some(cap) = workflow.max_concurrent_runs
-    {
-        let running = app
-            .runtime
-            .store()
-            .query(&RunQuery {
-                workflow: Some(name.clone()),
-                statuses: UNFINISHED.to_vec(),
-                mode: Some(RunMode::Live),
-                limit: cap as usize,
-                ..RunQuery::default()
-            })
-            .await?;
-        if running.len() >= cap as usize {
-            return Err(ApiError::new(
-                Code::RateLimited,
-                format!("workflow `{name}` has {cap} unfinished live runs, its `max_concurrent_runs`"),
-            )
-            .retry_after(5));
-        }
-    }
     let origin = Origin {
         mode,
         trigger: TriggerKind::Api,
@@ -148,7 +126,15 @@ pub async fn start(
         revision: Some(revision.revision),
     };
     let _ = caller;
-    let out = turns::start(&app, program, body.inputs, origin).await?;
+    // Inputs and secrets (422) are checked before the cap (429).
+    let run = turns::prepare(&app, program, body.inputs, origin)?;
+    let admitted = match workflow.max_concurrent_runs {
+        Some(cap) if mode == RunMode::Live => {
+            Some(app.admissions.admit(app.runtime.store().as_ref(), &name, cap).await?)
+        }
+        _ => None,
+    };
+    let out = turns::first(&app, run, mode, admitted).await?;
     Ok((StatusCode::CREATED, Json(turn_answer(out))).into_response())
 }
 

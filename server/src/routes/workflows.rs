@@ -3,13 +3,13 @@
 //! one per workflow is active; activating an older one is the rollback.
 
 use crate::app::App;
-use crate::body::{self, Page, RawBody};
+use crate::body::{self, Page, Path, RawBody};
 use crate::catalog::{RevisionRow, RevisionStatus, Settings};
 use crate::compile;
 use crate::problem::{ApiError, ApiResult};
 use crate::views;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flow_runtime::RunStatus;
@@ -90,7 +90,7 @@ fn failed_compile(detail: String, diagnostics: &Value) -> ApiError {
               (status = 422, description = "no `workflow` block, or a bad body")))]
 pub async fn create(State(app): State<Arc<App>>, body: RawBody) -> ApiResult<Response> {
     let body: SourceBody = body.parse()?;
-    let compiled = compile::compile(&body.source);
+    let compiled = compile::compile_apart(body.source).await?;
     let Some(name) = compiled.name else {
         return Err(
             ApiError::invalid("the source has no `workflow` block, so it names no workflow")
@@ -140,6 +140,14 @@ pub async fn patch(State(app): State<Arc<App>>, Path(name): Path<String>, body: 
         return Err(
             ApiError::invalid("`max_concurrent_runs` must be at least 1 (or null for no limit)")
                 .with("field", json!("max_concurrent_runs")),
+        );
+    }
+    if let Some(Some(seconds)) = body.idle_timeout
+        && i64::try_from(seconds).is_err()
+    {
+        return Err(
+            ApiError::invalid(format!("`idle_timeout` must be at most {} seconds (or null)", i64::MAX))
+                .with("field", json!("idle_timeout")),
         );
     }
     let settings = Settings {
@@ -194,7 +202,7 @@ pub async fn delete(State(app): State<Arc<App>>, Path(name): Path<String>) -> Ap
 pub async fn add_revision(State(app): State<Arc<App>>, Path(name): Path<String>, body: RawBody) -> ApiResult<Response> {
     find_workflow(&app, &name).await?;
     let body: RevisionBody = body.parse()?;
-    let compiled = compile::compile(&body.source);
+    let compiled = compile::compile_apart(body.source).await?;
     match compiled.name.as_deref() {
         Some(n) if n == name => {}
         Some(other) => {
@@ -300,7 +308,7 @@ pub async fn activate(State(app): State<Arc<App>>, Path((name, n)): Path<(String
     responses((status = 200, description = "`{status, diagnostics, graph}`, whether or not it compiled")))]
 pub async fn compile_only(body: RawBody) -> ApiResult<Json<Value>> {
     let body: SourceBody = body.parse()?;
-    let compiled = compile::compile(&body.source);
+    let compiled = compile::compile_apart(body.source).await?;
     let r = compiled.revision;
     let graph = match &r.graph {
         Some(text) => serde_json::from_str::<Value>(text).map_err(ApiError::internal)?,
