@@ -19,8 +19,10 @@ pub mod keys;
 pub mod metrics;
 pub mod problem;
 pub mod routes;
+pub mod schedules;
 pub mod serve;
 pub mod turns;
 pub mod views;
+pub mod webhooks;
 
 pub use serve::{Config, ServeError, init_logging, serve};
