@@ -118,6 +118,10 @@ pub async fn start(
         )));
     };
     let program = app.program(hash, graph)?;
+    let number = revision.revision;
+    // The row holds the revision's source and graph (tens of KB): a thousand
+    // turns waiting on their model must not each keep a copy.
+    drop(revision);
     let mode = RunMode::from(body.mode);
     if mode == RunMode::Live
         && let Some(cap) = workflow.max_concurrent_runs
@@ -145,7 +149,7 @@ pub async fn start(
         mode,
         trigger: TriggerKind::Api,
         trigger_id: None,
-        revision: Some(revision.revision),
+        revision: Some(number),
     };
     let _ = caller;
     let out = turns::start(&app, program, body.inputs, origin).await?;
