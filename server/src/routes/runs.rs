@@ -118,12 +118,16 @@ pub async fn start(
         )));
     };
     let program = app.program(hash, graph)?;
+    let number = revision.revision;
+    // The row holds the revision's source and graph (tens of KB): a thousand
+    // turns waiting on their model must not each keep a copy.
+    drop(revision);
     let mode = RunMode::from(body.mode);
     let origin = Origin {
         mode,
         trigger: TriggerKind::Api,
         trigger_id: None,
-        revision: Some(revision.revision),
+        revision: Some(number),
     };
     let _ = caller;
     // Inputs and secrets (422) are checked before the cap (429).
