@@ -101,18 +101,27 @@ fn a_run_killed_again_and_again_loses_nothing() {
     let node_entries = parsed.iter().filter(|e| e["type"] == "node_entered").count();
     assert_eq!(node_entries, 9001, "3,000 ticks, reports and checks, and the end");
 
-    // Stdout showed every committed agent message exactly once, in order.
+    // Stdout showed every committed agent message, in order, none lost. A
+    // kill that lands between printing a message and marking it shown (two
+    // adjacent system calls, src/shown.rs) prints it once more on resume:
+    // that is the one repeat allowed, right after itself, at most once a kill.
     let seen = std::fs::read_to_string(dir.join("stdout.txt")).unwrap();
-    let seen: Vec<&str> = seen.lines().collect();
+    let mut seen: Vec<&str> = seen.lines().collect();
+    let printed = seen.len();
+    seen.dedup();
+    let repeats = printed - seen.len();
     let mut said: Vec<String> = (1..=3000).map(|n| format!("round {n}")).collect();
     said.push("counted to 3000".into());
     assert_eq!(
         seen.len(),
         said.len(),
-        "{} lines on stdout after {killed_mid_run} kills",
-        seen.len()
+        "{printed} lines on stdout after {killed_mid_run} kills"
     );
     assert!(seen.iter().zip(&said).all(|(a, b)| a == b), "stdout out of order");
+    assert!(
+        repeats <= killed_mid_run,
+        "{repeats} messages printed twice after {killed_mid_run} kills"
+    );
 
     // The store holds the same events as the file.
     let shown = flow(&["runs", "show", &id], &dir);
