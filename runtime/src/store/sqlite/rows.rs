@@ -5,17 +5,7 @@ use crate::state::RunState;
 use crate::store::{Origin, RunMode, RunQuery, RunRecord, RunRow, StoreError, TriggerKind};
 use rusqlite::{Connection, OptionalExtension, params};
 
-fn io(e: rusqlite::Error) -> StoreError {
-    StoreError::io(e)
-}
-
-fn to_i64(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| StoreError::io(format!("{n} is out of range")))
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
+use super::sql::{io, to_i64, to_u64};
 
 /// The columns [`raw_row`] reads.
 pub(super) const ROW_COLUMNS: &str =

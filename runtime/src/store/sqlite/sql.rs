@@ -11,15 +11,15 @@ use crate::store::{
 use rusqlite::{Connection, OptionalExtension, params};
 use std::time::Duration;
 
-fn io(e: rusqlite::Error) -> StoreError {
+pub(super) fn io(e: rusqlite::Error) -> StoreError {
     StoreError::io(e)
 }
 
-fn to_i64(n: u64) -> Result<i64, StoreError> {
+pub(super) fn to_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::io(format!("{n} is out of range")))
 }
 
-fn to_u64(n: i64) -> u64 {
+pub(super) fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
